@@ -1,0 +1,266 @@
+//! `voiceguard`: embed, compare and inspect speech files from the command line.
+//!
+//! Exit codes (the same table for every command; see README):
+//! 0 done and everything released, 1 processing error, 2 bad usage,
+//! 3 done but something was held or redacted (screening commands).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use voiceguard::vad::{EnergyPreset, SileroModel};
+use voiceguard::{Engine, EngineConfig, SpeakerEncoder, Threshold, VadChoice};
+
+/// Version of the JSON documents this binary prints (see docs/*.schema.json).
+const SCHEMA_VERSION: u32 = 1;
+
+/// Exit code: processing error.
+const EXIT_ERROR: u8 = 1;
+
+#[derive(Parser)]
+#[command(name = "voiceguard", version, about = "Check whose voice is in audio before it leaves the device")]
+struct Cli {
+    /// Speaker-encoder model directory (with manifest.toml); default: the bundled GE2E model.
+    #[arg(long, global = true, value_name = "DIR")]
+    model: Option<PathBuf>,
+    /// VAD model directory (with manifest.toml); default: the bundled Silero VAD.
+    #[arg(long, global = true, value_name = "DIR")]
+    vad_model: Option<PathBuf>,
+    /// Which VAD finds speech.
+    #[arg(long, global = true, value_enum, default_value_t = VadKind::Silero)]
+    vad: VadKind,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum VadKind {
+    /// Silero VAD (neural, default).
+    Silero,
+    /// Energy VAD (pure DSP, for devices without a network model).
+    Energy,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the speaker embedding of each file.
+    Embed {
+        /// Audio files (WAV, FLAC, OGG/Vorbis, MP3).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print one JSON array, one object per file in input order.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the cosine similarity of two files and a same/different verdict.
+    Compare {
+        /// First audio file.
+        a: PathBuf,
+        /// Second audio file.
+        b: PathBuf,
+        /// Print a JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Cosine at or above which the speakers count as the same, in [-1, 1].
+        #[arg(long, default_value_t = Threshold::GE2E_EER.0, value_parser = parse_threshold)]
+        threshold: f32,
+    },
+    /// Print duration, sample rate, channels and seconds of speech of a file.
+    Info {
+        /// Audio file.
+        file: PathBuf,
+        /// Print a JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_threshold(s: &str) -> Result<f32, String> {
+    let v: f32 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (-1.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is outside [-1, 1]; cosine thresholds lie between -1 and 1"))
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorJson {
+    kind: &'static str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct EmbedJson {
+    schema_version: u32,
+    input: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    embedding: Option<Vec<f32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    speech_s: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorJson>,
+}
+
+#[derive(Serialize)]
+struct CompareJson {
+    schema_version: u32,
+    a: String,
+    b: String,
+    model: String,
+    cosine: f32,
+    threshold: f32,
+    same_speaker: bool,
+    speech_s: [f32; 2],
+}
+
+#[derive(Serialize)]
+struct InfoJson {
+    schema_version: u32,
+    input: String,
+    duration_s: f32,
+    sample_rate_hz: u32,
+    channels: u16,
+    speech_s: f32,
+}
+
+fn engine(cli: &Cli) -> voiceguard::Result<Engine> {
+    let encoder = match &cli.model {
+        Some(dir) => SpeakerEncoder::from_dir(dir)?,
+        None => SpeakerEncoder::bundled()?,
+    };
+    let vad = match (cli.vad, &cli.vad_model) {
+        (VadKind::Energy, _) => VadChoice::Energy(EnergyPreset::Normal),
+        (VadKind::Silero, Some(dir)) => VadChoice::Silero(SileroModel::from_dir(dir)?),
+        (VadKind::Silero, None) => VadChoice::Silero(SileroModel::bundled()?),
+    };
+    Ok(Engine::new(Arc::new(encoder), vad, EngineConfig::default()))
+}
+
+fn show(p: &Path) -> String {
+    p.display().to_string()
+}
+
+fn print_json<T: Serialize>(v: &T) {
+    match serde_json::to_string(v) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: cannot format JSON: {e}"),
+    }
+}
+
+fn run(cli: &Cli) -> voiceguard::Result<u8> {
+    let engine = engine(cli)?;
+    match &cli.command {
+        Command::Embed { files, json } => {
+            let mut failed = false;
+            let mut docs = Vec::with_capacity(files.len());
+            for f in files {
+                match engine.embed_file(f) {
+                    Ok(c) => {
+                        if !json {
+                            let vals: Vec<String> = c.embedding.as_slice().iter().map(|v| format!("{v:.6}")).collect();
+                            println!("{}\tspeech {:.2} s\t{}", show(f), c.speech.0, vals.join(" "));
+                        }
+                        docs.push(EmbedJson {
+                            schema_version: SCHEMA_VERSION,
+                            input: show(f),
+                            model: Some(engine.encoder().model_id().to_string()),
+                            embedding: Some(c.embedding.into_vec()),
+                            speech_s: Some(c.speech.0),
+                            error: None,
+                        });
+                    }
+                    Err(e) => {
+                        failed = true;
+                        eprintln!("error: {e}");
+                        docs.push(EmbedJson {
+                            schema_version: SCHEMA_VERSION,
+                            input: show(f),
+                            model: None,
+                            embedding: None,
+                            speech_s: None,
+                            error: Some(ErrorJson {
+                                kind: e.kind().as_str(),
+                                message: e.to_string(),
+                            }),
+                        });
+                    }
+                }
+            }
+            if *json {
+                print_json(&docs);
+            }
+            Ok(if failed { EXIT_ERROR } else { 0 })
+        }
+        Command::Compare { a, b, json, threshold } => {
+            let ea = engine.embed_file(a)?;
+            let eb = engine.embed_file(b)?;
+            let score = ea.embedding.cosine(&eb.embedding)?;
+            let same = Threshold(*threshold).accepts(score);
+            if *json {
+                print_json(&CompareJson {
+                    schema_version: SCHEMA_VERSION,
+                    a: show(a),
+                    b: show(b),
+                    model: engine.encoder().model_id().to_string(),
+                    cosine: score.value(),
+                    threshold: *threshold,
+                    same_speaker: same,
+                    speech_s: [ea.speech.0, eb.speech.0],
+                });
+            } else {
+                println!(
+                    "cosine {:.4}: {} (threshold {threshold:.2}; speech {:.1} s and {:.1} s)",
+                    score.value(),
+                    if same { "same speaker" } else { "different speakers" },
+                    ea.speech.0,
+                    eb.speech.0
+                );
+            }
+            Ok(0)
+        }
+        Command::Info { file, json } => {
+            let (audio, info) = engine.load(file)?;
+            let segments = engine.speech_segments(&audio.samples)?;
+            let speech_n: usize = segments.iter().map(|r| r.end - r.start).sum();
+            let speech = audio.rate.seconds(speech_n);
+            if *json {
+                print_json(&InfoJson {
+                    schema_version: SCHEMA_VERSION,
+                    input: show(file),
+                    duration_s: info.duration.0,
+                    sample_rate_hz: info.rate.hz(),
+                    channels: info.channels,
+                    speech_s: speech.0,
+                });
+            } else {
+                println!(
+                    "{}: {:.2} s, {} Hz, {} channel{}, {:.2} s of speech in {} segment{}",
+                    show(file),
+                    info.duration.0,
+                    info.rate.hz(),
+                    info.channels,
+                    if info.channels == 1 { "" } else { "s" },
+                    speech.0,
+                    segments.len(),
+                    if segments.len() == 1 { "" } else { "s" }
+                );
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Audio I/O and sample plumbing: decoding, mix-down, resampling. No policy here.
+
+mod buf;
+#[cfg(feature = "decode")]
+mod decode;
+mod limits;
+mod resample;
+mod wav;
+
+pub use buf::{AudioBuf, AudioInfo};
+pub(crate) use buf::check_finite as check_finite_samples;
+pub use limits::Limits;
+pub use resample::resample_to;
+pub use wav::write_wav_atomic;
+
+use crate::error::{Error, Result};
+use crate::units::SampleRate;
+use std::path::Path;
+
+/// Which container a file's first bytes announce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sniffed {
+    Wav,
+    Flac,
+    Ogg,
+    Mp3,
+}
+
+fn sniff(head: &[u8]) -> Option<Sniffed> {
+    if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WAVE" {
+        Some(Sniffed::Wav)
+    } else if head.starts_with(b"fLaC") {
+        Some(Sniffed::Flac)
+    } else if head.starts_with(b"OggS") {
+        Some(Sniffed::Ogg)
+    } else if head.starts_with(b"ID3") || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0)
+    {
+        Some(Sniffed::Mp3)
+    } else {
+        None
+    }
+}
+
+/// Reads an audio file, mixes it down to mono and returns it at its own rate.
+///
+/// WAV (8/16/24/32-bit integer PCM, 32-bit float) is read with hound; FLAC,
+/// OGG/Vorbis and MP3 with symphonia (feature `decode`). The format is chosen
+/// by the file's content, not its extension. Samples are f32 in [-1, 1].
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be read; [`Error::UnsupportedFormat`] for
+/// anything that is not one of the formats above or is malformed/truncated;
+/// [`Error::LimitExceeded`] if it breaks `limits`; [`Error::InvalidAudio`] if
+/// it is empty or holds non-finite samples.
+pub fn read_file(path: &Path, limits: &Limits) -> Result<AudioBuf> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    read_bytes(&bytes, path, limits)
+}
+
+/// Like [`read_file`], from bytes already in memory; `path` is used in messages.
+///
+/// # Errors
+/// As [`read_file`].
+pub fn read_bytes(bytes: &[u8], path: &Path, limits: &Limits) -> Result<AudioBuf> {
+    if bytes.is_empty() {
+        return Err(Error::InvalidAudio {
+            path: path.into(),
+            reason: "the file is empty (0 bytes); record or export the audio again".into(),
+        });
+    }
+    let kind = sniff(&bytes[..bytes.len().min(16)]).ok_or_else(|| Error::UnsupportedFormat {
+        path: path.into(),
+        reason: "not a WAV, FLAC, OGG/Vorbis or MP3 file (unrecognised header)".into(),
+    })?;
+    let buf = match kind {
+        Sniffed::Wav => wav::read_wav(bytes, path, limits)?,
+        #[cfg(feature = "decode")]
+        Sniffed::Flac | Sniffed::Ogg | Sniffed::Mp3 => decode::read_compressed(bytes, path, limits)?,
+        #[cfg(not(feature = "decode"))]
+        Sniffed::Flac | Sniffed::Ogg | Sniffed::Mp3 => {
+            return Err(Error::UnsupportedFormat {
+                path: path.into(),
+                reason: format!("{kind:?} needs the `decode` feature, which this build lacks"),
+            })
+        }
+    };
+    buf.check_finite(path)?;
+    Ok(buf)
+}
+
+/// Reads a file and resamples it to `rate` (normally [`SampleRate::MODEL`]).
+///
+/// Returns the resampled mono audio and facts about the original.
+///
+/// # Errors
+/// As [`read_file`], plus resampler failures ([`Error::Internal`]).
+pub fn load(path: &Path, rate: SampleRate, limits: &Limits) -> Result<(AudioBuf, AudioInfo)> {
+    let buf = read_file(path, limits)?;
+    let info = buf.info();
+    let out = if buf.rate == rate {
+        buf
+    } else {
+        AudioBuf::new(resample_to(&buf.samples, buf.rate, rate)?, rate)
+    };
+    Ok((out, info))
+}

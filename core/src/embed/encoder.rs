@@ -1,0 +1,368 @@
+//! [`SpeakerEncoder`]: the planned speaker-embedding model and its front end.
+
+use super::partials::partial_frame_ranges;
+use super::Embedding;
+use crate::dsp::{FrontEnd, FrontEndState};
+use crate::error::{Error, Result};
+use crate::model::{parse_onnx, EncoderManifest, ModelFiles};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::internal::DimLike;
+
+/// Most partial windows run through the model in one call; longer inputs are
+/// split into several calls of at most this many.
+pub const MAX_BATCH: usize = 32;
+
+type Plan = Arc<TypedSimplePlan>;
+
+/// A loaded speaker encoder: manifest, front-end plan and the tract model,
+/// planned per concrete batch shape on first use and cached.
+///
+/// `Send + Sync`: share it in an `Arc` across threads; each call owns its
+/// scratch (or takes an [`EncoderState`]).
+pub struct SpeakerEncoder {
+    manifest: EncoderManifest,
+    id: String,
+    frontend: FrontEnd,
+    model: InferenceModel,
+    plans: Mutex<HashMap<(usize, usize), Plan>>,
+}
+
+impl std::fmt::Debug for SpeakerEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpeakerEncoder").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// Per-caller scratch for [`SpeakerEncoder::embed_utterance_into`]: the feature
+/// buffer and front-end state, reused across calls.
+#[derive(Debug)]
+pub struct EncoderState {
+    frontend: FrontEndState,
+    features: Vec<f32>,
+    partials: Vec<f32>,
+}
+
+impl SpeakerEncoder {
+    /// Loads the encoder bundled into the library.
+    ///
+    /// # Errors
+    /// As [`SpeakerEncoder::load`].
+    #[cfg(feature = "bundled-models")]
+    pub fn bundled() -> Result<Self> {
+        Self::load(&crate::model::bundled_encoder())
+    }
+
+    /// Loads the encoder in `dir` (a folder with `manifest.toml`).
+    ///
+    /// # Errors
+    /// As [`SpeakerEncoder::load`], plus [`Error::Io`] for unreadable files.
+    pub fn from_dir(dir: &Path) -> Result<Self> {
+        Self::load(&ModelFiles::from_dir(dir)?)
+    }
+
+    /// Parses the manifest, checks the ONNX file's sha256 and the graph's
+    /// input/output facts against it, and plans batch size 1.
+    ///
+    /// # Errors
+    /// [`Error::Manifest`] for a bad manifest; [`Error::ModelMismatch`] if the
+    /// hash, input name, feature count or embedding size disagree with it.
+    pub fn load(files: &ModelFiles) -> Result<Self> {
+        let manifest = EncoderManifest::parse(&files.manifest, &files.origin.join("manifest.toml"))?;
+        files.check_sha256(&manifest.name, &manifest.sha256)?;
+        let model = parse_onnx(files, &manifest.name)?;
+        let mismatch = |what: &'static str, expected: String, found: String| Error::ModelMismatch {
+            model: format!("{} ({})", manifest.name, files.origin.display()),
+            what,
+            expected,
+            found,
+        };
+        let inputs = model.input_outlets().map_err(|e| Error::model(&manifest.name, e))?;
+        if inputs.len() != 1 {
+            return Err(mismatch("number of inputs", "1".into(), inputs.len().to_string()));
+        }
+        let in_name = &model.node(inputs[0].node).name;
+        if *in_name != manifest.input.name {
+            return Err(mismatch("input name", manifest.input.name.clone(), in_name.clone()));
+        }
+        if let Some(f) = manifest.input.shape.get(2).and_then(toml::Value::as_integer) {
+            if usize::try_from(f).ok() != Some(manifest.n_features()) {
+                return Err(mismatch(
+                    "input features vs front end",
+                    manifest.n_features().to_string(),
+                    f.to_string(),
+                ));
+            }
+        }
+        let frontend = manifest.plan_frontend()?;
+        let id = format!("{}:{}", manifest.name, &manifest.sha256[..12]);
+        let enc = SpeakerEncoder {
+            manifest,
+            id,
+            frontend,
+            model,
+            plans: Mutex::new(HashMap::new()),
+        };
+        // Plan once now: this checks the output facts and surfaces errors at load time.
+        let plan = enc.plan(1, enc.manifest.partials.window_frames)?;
+        let out_fact = plan
+            .model()
+            .output_fact(0)
+            .map_err(|e| Error::model(&enc.manifest.name, e))?;
+        let dims: Vec<Option<usize>> = out_fact.shape.iter().map(|d| d.to_usize().ok()).collect();
+        if dims != [Some(1), Some(enc.manifest.output.dim)] {
+            return Err(Error::ModelMismatch {
+                model: enc.id.clone(),
+                what: "output shape for a batch of 1",
+                expected: format!("[1, {}]", enc.manifest.output.dim),
+                found: format!("{:?}", out_fact.shape),
+            });
+        }
+        Ok(enc)
+    }
+
+    /// The manifest.
+    #[must_use]
+    pub fn manifest(&self) -> &EncoderManifest {
+        &self.manifest
+    }
+
+    /// Model id `name:sha256-prefix`, stored with anything derived from it.
+    #[must_use]
+    pub fn model_id(&self) -> &str {
+        &self.id
+    }
+
+    /// Embedding dimension.
+    #[must_use]
+    pub fn dim(&self) -> usize {
+        self.manifest.output.dim
+    }
+
+    /// The model's sample rate in Hz.
+    #[must_use]
+    pub fn sample_rate(&self) -> crate::units::SampleRate {
+        crate::units::SampleRate(self.manifest.sample_rate())
+    }
+
+    /// The planned front end.
+    #[must_use]
+    pub fn frontend(&self) -> &FrontEnd {
+        &self.frontend
+    }
+
+    /// Scratch for [`SpeakerEncoder::embed_utterance_into`].
+    #[must_use]
+    pub fn make_state(&self) -> EncoderState {
+        EncoderState {
+            frontend: self.frontend.make_state(),
+            features: Vec::new(),
+            partials: Vec::new(),
+        }
+    }
+
+    fn plan(&self, batch: usize, frames: usize) -> Result<Plan> {
+        let key = (batch, frames);
+        if let Some(p) = self.plans.lock().map_err(|_| poisoned())?.get(&key) {
+            return Ok(p.clone());
+        }
+        let f = self.manifest.n_features();
+        let plan = self
+            .model
+            .clone()
+            .with_input_fact(0, f32::fact([batch, frames, f]).into())
+            .and_then(tract_onnx::prelude::InferenceModel::into_optimized)
+            .and_then(tract_onnx::prelude::IntoRunnable::into_runnable)
+            .map_err(|e| Error::model(&self.manifest.name, e))?;
+        let mut plans = self.plans.lock().map_err(|_| poisoned())?;
+        Ok(plans.entry(key).or_insert(plan).clone())
+    }
+
+    /// Runs the model on `batch` feature matrices of `frames` x `n_features`
+    /// (`features`, batch-major) and writes `batch * dim` values to `out`.
+    ///
+    /// # Errors
+    /// [`Error::BufferLength`] for wrong lengths; [`Error::Model`] if tract fails.
+    pub fn run_features(&self, features: &[f32], batch: usize, frames: usize, out: &mut [f32]) -> Result<()> {
+        let f = self.manifest.n_features();
+        let dim = self.dim();
+        if features.len() != batch * frames * f {
+            return Err(Error::BufferLength {
+                what: "feature batch",
+                expected: batch * frames * f,
+                actual: features.len(),
+            });
+        }
+        if out.len() != batch * dim {
+            return Err(Error::BufferLength {
+                what: "embedding output",
+                expected: batch * dim,
+                actual: out.len(),
+            });
+        }
+        let plan = self.plan(batch, frames)?;
+        let input = Tensor::from_shape(&[batch, frames, f], features).map_err(|e| Error::model(&self.manifest.name, e))?;
+        let result = plan
+            .run(tvec!(input.into_tvalue()))
+            .map_err(|e| Error::model(&self.manifest.name, e))?;
+        let view = result[0]
+            .try_as_plain_ram()
+            .and_then(|v| v.as_slice::<f32>())
+            .map_err(|e| Error::model(&self.manifest.name, e))?;
+        if view.len() != out.len() {
+            return Err(Error::ModelMismatch {
+                model: self.id.clone(),
+                what: "output length",
+                expected: out.len().to_string(),
+                found: view.len().to_string(),
+            });
+        }
+        out.copy_from_slice(view);
+        Ok(())
+    }
+
+    /// Frame ranges of the partial windows for `n_samples` samples.
+    #[must_use]
+    pub fn partial_ranges(&self, n_samples: usize) -> Vec<Range<usize>> {
+        partial_frame_ranges(
+            n_samples,
+            &self.manifest.partials,
+            self.frontend.hop(),
+            self.manifest.sample_rate(),
+        )
+    }
+
+    /// Embeddings of every partial window of `samples` (mono, model rate),
+    /// all partials batched into as few model runs as possible. Returns
+    /// `partials * dim` values in `state.partials` and the partial count.
+    fn partials_into(&self, samples: &[f32], state: &mut EncoderState) -> Result<usize> {
+        let ranges = self.partial_ranges(samples.len());
+        let n_feat = self.manifest.n_features();
+        let win = self.manifest.partials.window_frames;
+        let total_frames = ranges.last().map_or(0, |r| r.end);
+        state.features.resize(total_frames * n_feat, 0.0);
+        self.frontend
+            .process_frames_into(samples, total_frames, &mut state.frontend, &mut state.features)?;
+        let dim = self.dim();
+        state.partials.resize(ranges.len() * dim, 0.0);
+        let mut batch_buf = Vec::with_capacity(MAX_BATCH.min(ranges.len()) * win * n_feat);
+        for (chunk_idx, chunk) in ranges.chunks(MAX_BATCH).enumerate() {
+            batch_buf.clear();
+            for r in chunk {
+                batch_buf.extend_from_slice(&state.features[r.start * n_feat..r.end * n_feat]);
+            }
+            let first = chunk_idx * MAX_BATCH;
+            let out = &mut state.partials[first * dim..(first + chunk.len()) * dim];
+            self.run_features(&batch_buf, chunk.len(), win, out)?;
+        }
+        Ok(ranges.len())
+    }
+
+    /// Embeddings of each partial window of `samples` (mono f32 at the model rate).
+    ///
+    /// # Errors
+    /// As [`SpeakerEncoder::embed_utterance`].
+    pub fn embed_partials(&self, samples: &[f32]) -> Result<Vec<Embedding>> {
+        let mut st = self.make_state();
+        let n = self.partials_into(samples, &mut st)?;
+        st.partials
+            .chunks_exact(self.dim())
+            .take(n)
+            .map(|p| Embedding::normalized(p.to_vec()))
+            .collect()
+    }
+
+    /// Resemblyzer's `embed_utterance`: the mean of the L2-normalised partial
+    /// embeddings, normalised again. `samples` are mono f32 in [-1, 1] at the
+    /// model rate (16 kHz); no VAD or level normalisation is applied here.
+    ///
+    /// # Errors
+    /// [`Error::InvalidAudio`] if `samples` is empty or not finite;
+    /// [`Error::Model`] if the runtime fails.
+    pub fn embed_utterance(&self, samples: &[f32]) -> Result<Embedding> {
+        let mut st = self.make_state();
+        let mut out = vec![0.0; self.dim()];
+        self.embed_utterance_into(samples, &mut st, &mut out)?;
+        Embedding::normalized(out)
+    }
+
+    /// As [`SpeakerEncoder::embed_utterance`], writing the unit-norm embedding
+    /// into `out` (`dim` values) and reusing `state`'s buffers.
+    ///
+    /// # Errors
+    /// As [`SpeakerEncoder::embed_utterance`], plus [`Error::BufferLength`].
+    pub fn embed_utterance_into(&self, samples: &[f32], state: &mut EncoderState, out: &mut [f32]) -> Result<()> {
+        let dim = self.dim();
+        if out.len() != dim {
+            return Err(Error::BufferLength {
+                what: "embedding output",
+                expected: dim,
+                actual: out.len(),
+            });
+        }
+        let buffer = Path::new("<buffer>");
+        if samples.is_empty() {
+            return Err(Error::InvalidAudio {
+                path: buffer.into(),
+                reason: "no samples (0.0 s of audio)".into(),
+            });
+        }
+        crate::audio::check_finite_samples(samples, buffer)?;
+        let n = self.partials_into(samples, state)?;
+        let mut acc = vec![0.0f64; dim];
+        for p in state.partials.chunks_exact(dim).take(n) {
+            let norm = p.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt().max(1e-12);
+            for (a, v) in acc.iter_mut().zip(p) {
+                *a += f64::from(*v) / norm;
+            }
+        }
+        let norm = acc.iter().map(|a| a * a).sum::<f64>().sqrt();
+        if !(norm.is_finite() && norm > 0.0) {
+            return Err(Error::Internal(format!("utterance embedding has norm {norm}")));
+        }
+        for (o, a) in out.iter_mut().zip(&acc) {
+            #[allow(clippy::cast_possible_truncation)]
+            let v = (a / norm) as f32;
+            *o = v;
+        }
+        Ok(())
+    }
+
+    /// Embeddings of sliding windows of `window` samples every `hop` samples
+    /// over `samples` (the last window may be shorter; at least one window).
+    /// Each window is embedded as an utterance. Returns `(start_sample, embedding)`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `window` or `hop` is 0; otherwise as
+    /// [`SpeakerEncoder::embed_utterance`].
+    pub fn embed_windows(&self, samples: &[f32], window: usize, hop: usize) -> Result<Vec<(usize, Embedding)>> {
+        if window == 0 || hop == 0 {
+            return Err(Error::InvalidArgument {
+                what: "window/hop",
+                value: format!("{window}/{hop} samples"),
+                expected: "both at least 1 sample".into(),
+            });
+        }
+        let mut st = self.make_state();
+        let mut out = Vec::new();
+        let mut start = 0;
+        loop {
+            let end = (start + window).min(samples.len());
+            let mut e = vec![0.0; self.dim()];
+            self.embed_utterance_into(&samples[start..end], &mut st, &mut e)?;
+            out.push((start, Embedding::normalized(e)?));
+            if end >= samples.len() {
+                break;
+            }
+            start += hop;
+        }
+        Ok(out)
+    }
+}
+
+fn poisoned() -> Error {
+    Error::Internal("the encoder's plan cache lock was poisoned by a panic".into())
+}

@@ -1,0 +1,106 @@
+//! Model directories: manifest, ONNX bytes, hash check, bundled defaults.
+
+mod manifest;
+
+pub use manifest::{EncoderManifest, FrontEndSpec, OutputSpec, PartialSpec, TensorSpec, VadManifest, VadStreamSpec};
+
+use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// A model's manifest text and ONNX bytes, before parsing.
+#[derive(Debug, Clone)]
+pub struct ModelFiles {
+    /// Where they came from: a directory, or `<bundled:NAME>`.
+    pub origin: PathBuf,
+    /// `manifest.toml` text.
+    pub manifest: String,
+    /// The ONNX file's bytes.
+    pub onnx: std::borrow::Cow<'static, [u8]>,
+}
+
+impl ModelFiles {
+    /// Reads `DIR/manifest.toml` and the ONNX file it names (`file = ...`).
+    ///
+    /// # Errors
+    /// [`Error::Io`] if either file cannot be read; [`Error::Manifest`] if the
+    /// manifest has no `file` key.
+    pub fn from_dir(dir: &Path) -> Result<Self> {
+        let mpath = dir.join("manifest.toml");
+        let manifest = std::fs::read_to_string(&mpath).map_err(|e| Error::io("read", &mpath, e))?;
+        let value: toml::Table = toml::from_str(&manifest).map_err(|e| Error::Manifest {
+            path: mpath.clone(),
+            reason: e.to_string(),
+        })?;
+        let file = value.get("file").and_then(toml::Value::as_str).ok_or_else(|| Error::Manifest {
+            path: mpath.clone(),
+            reason: "missing `file = \"<model>.onnx\"`".into(),
+        })?;
+        if file.contains(['/', '\\']) || file == ".." {
+            return Err(Error::Manifest {
+                path: mpath,
+                reason: format!("`file` must be a plain file name beside the manifest, not {file:?}"),
+            });
+        }
+        let opath = dir.join(file);
+        let onnx = std::fs::read(&opath).map_err(|e| Error::io("read", &opath, e))?;
+        Ok(ModelFiles {
+            origin: dir.to_path_buf(),
+            manifest,
+            onnx: onnx.into(),
+        })
+    }
+
+    /// Checks the ONNX bytes against the manifest's sha256.
+    ///
+    /// # Errors
+    /// [`Error::ModelMismatch`] naming both hashes.
+    pub fn check_sha256(&self, name: &str, expected: &str) -> Result<()> {
+        let found = hex::encode(Sha256::digest(&self.onnx));
+        if found.eq_ignore_ascii_case(expected) {
+            Ok(())
+        } else {
+            Err(Error::ModelMismatch {
+                model: format!("{name} ({})", self.origin.display()),
+                what: "sha256 of the ONNX file",
+                expected: expected.to_string(),
+                found,
+            })
+        }
+    }
+}
+
+/// The GE2E encoder embedded in the library (feature `bundled-models`).
+#[cfg(feature = "bundled-models")]
+#[must_use]
+pub fn bundled_encoder() -> ModelFiles {
+    ModelFiles {
+        origin: PathBuf::from("<bundled:ge2e>"),
+        manifest: include_str!("../../../models/ge2e/manifest.toml").to_string(),
+        onnx: std::borrow::Cow::Borrowed(include_bytes!("../../../models/ge2e/encoder.onnx")),
+    }
+}
+
+/// The Silero VAD embedded in the library (feature `bundled-models`).
+#[cfg(feature = "bundled-models")]
+#[must_use]
+pub fn bundled_vad() -> ModelFiles {
+    ModelFiles {
+        origin: PathBuf::from("<bundled:silero_vad>"),
+        manifest: include_str!("../../../models/silero_vad/manifest.toml").to_string(),
+        onnx: std::borrow::Cow::Borrowed(include_bytes!("../../../models/silero_vad/silero_vad.onnx")),
+    }
+}
+
+/// Parses ONNX bytes with tract.
+pub(crate) fn parse_onnx(files: &ModelFiles, name: &str) -> Result<tract_onnx::prelude::InferenceModel> {
+    use tract_onnx::prelude::Framework;
+    tract_onnx::onnx()
+        .model_for_read(&mut std::io::Cursor::new(&files.onnx[..]))
+        .map_err(|e| Error::ModelMismatch {
+            model: format!("{name} ({})", files.origin.display()),
+            what: "ONNX graph",
+            expected: "a graph tract-onnx can load".into(),
+            found: format!("{e:#}"),
+        })
+}

@@ -1,0 +1,73 @@
+//! Shared helpers for the integration tests: the corpus location, reference files.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// Repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// The real-speech corpus: `$VOICEGUARD_CORPUS`, else `../shared/speech` beside
+/// the repository. When it is missing the test is skipped with a printed
+/// reason, unless `VOICEGUARD_REQUIRE_CORPUS=1` (CI), where it fails.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("VOICEGUARD_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/speech"));
+    if dir.join("manifest.tsv").is_file() {
+        return Some(dir);
+    }
+    let msg = format!(
+        "speech corpus not found at {} (set VOICEGUARD_CORPUS to a folder with manifest.tsv)",
+        dir.display()
+    );
+    if std::env::var("VOICEGUARD_REQUIRE_CORPUS").is_ok_and(|v| v == "1") {
+        panic!("{msg}; VOICEGUARD_REQUIRE_CORPUS=1 makes corpus tests mandatory");
+    }
+    eprintln!("SKIPPED: {msg}");
+    None
+}
+
+/// One row of `manifest.tsv`.
+#[derive(Debug, Clone)]
+pub struct Clip {
+    pub path: PathBuf,
+    pub rel: String,
+    pub speaker: String,
+    pub duration_s: f32,
+    pub role: String,
+}
+
+/// Rows of the corpus manifest.
+pub fn manifest(corpus: &Path) -> Vec<Clip> {
+    let text = std::fs::read_to_string(corpus.join("manifest.tsv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let (cp, cs, cd, cr) = (col("path"), col("speaker_id"), col("duration_s"), col("role"));
+    lines
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            Clip {
+                path: corpus.join(f[cp]),
+                rel: f[cp].to_string(),
+                speaker: f[cs].to_string(),
+                duration_s: f[cd].parse().unwrap(),
+                role: f[cr].to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Reads a mono 16-bit WAV as f32 / 32768 (what librosa and soundfile return).
+pub fn read_i16_wav(path: &Path) -> Vec<f32> {
+    let mut r = hound::WavReader::open(path).unwrap();
+    r.samples::<i16>().map(|s| f32::from(s.unwrap()) / 32768.0).collect()
+}
+
+/// Flat list of numbers from a JSON value.
+pub fn floats(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}

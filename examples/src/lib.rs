@@ -1,0 +1,1 @@
+//! Examples of the voiceguard API; see the `examples/` folder.
