@@ -24,7 +24,11 @@ pub fn speech(seconds: f32) -> Option<Vec<f32>> {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let want = (seconds * 16_000.0) as usize;
     let mut out = Vec::with_capacity(want);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("ls-1688")).ok()?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().ok()?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("ls-1688"))
+        .ok()?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .ok()?;
     files.sort();
     for f in files {
         let buf = voiceguard::audio::read_file(&f, &limits).ok()?;

@@ -30,11 +30,20 @@ fn utterance_embeddings_match_resemblyzer() {
             pre.extend(wav[s..e].iter().map(|x| x * gain));
         }
         assert_eq!(pre.len() as u64, c["preprocessed_samples"].as_u64().unwrap(), "{rel}");
-        assert_eq!(enc.partial_ranges(pre.len()).len() as u64, c["partials"].as_u64().unwrap(), "{rel}");
+        assert_eq!(
+            enc.partial_ranges(pre.len()).len() as u64,
+            c["partials"].as_u64().unwrap(),
+            "{rel}"
+        );
         let ours = enc.embed_utterance(&pre).unwrap();
         let theirs: Vec<f32> = common::floats(&c["embedding"]).iter().map(|&v| v as f32).collect();
         // Cosine in f64 (Score rounds to f32, which would hide the digits that matter here).
-        let dot: f64 = ours.as_slice().iter().zip(&theirs).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
+        let dot: f64 = ours
+            .as_slice()
+            .iter()
+            .zip(&theirs)
+            .map(|(a, b)| f64::from(*a) * f64::from(*b))
+            .sum();
         let norm: f64 = theirs.iter().map(|b| f64::from(*b) * f64::from(*b)).sum::<f64>().sqrt();
         let cos = dot / norm;
         sum += cos;
@@ -76,7 +85,11 @@ fn eer_on_sentence_readers_is_below_ten_percent() {
     for i in 0..embs.len() {
         for j in i + 1..embs.len() {
             let s = embs[i].1.cosine(&embs[j].1).unwrap().value();
-            if embs[i].0 == embs[j].0 { same.push(s) } else { diff.push(s) }
+            if embs[i].0 == embs[j].0 {
+                same.push(s)
+            } else {
+                diff.push(s)
+            }
         }
     }
     let eer = equal_error_rate(&same, &diff).unwrap();

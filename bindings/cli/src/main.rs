@@ -19,7 +19,11 @@ const SCHEMA_VERSION: u32 = 1;
 const EXIT_ERROR: u8 = 1;
 
 #[derive(Parser)]
-#[command(name = "voiceguard", version, about = "Check whose voice is in audio before it leaves the device")]
+#[command(
+    name = "voiceguard",
+    version,
+    about = "Check whose voice is in audio before it leaves the device"
+)]
 struct Cli {
     /// Speaker-encoder model directory (with manifest.toml); default: the bundled GE2E model.
     #[arg(long, global = true, value_name = "DIR")]
@@ -81,7 +85,9 @@ fn parse_threshold(s: &str) -> Result<f32, String> {
     if (-1.0..=1.0).contains(&v) {
         Ok(v)
     } else {
-        Err(format!("{v} is outside [-1, 1]; cosine thresholds lie between -1 and 1"))
+        Err(format!(
+            "{v} is outside [-1, 1]; cosine thresholds lie between -1 and 1"
+        ))
     }
 }
 

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// Demo clips grouped by speaker (file names are `<speaker>_<n>.wav`).
@@ -55,7 +58,12 @@ fn embed_json_follows_the_schema_and_order() {
     assert_eq!(arr.len(), files.len());
     for (o, f) in arr.iter().zip(&files) {
         assert_eq!(o["input"].as_str().unwrap(), f.display().to_string());
-        let e: Vec<f64> = o["embedding"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let e: Vec<f64> = o["embedding"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         assert_eq!(e.len(), 256);
         let norm: f64 = e.iter().map(|v| v * v).sum::<f64>().sqrt();
         assert!((norm - 1.0).abs() < 1e-4, "norm {norm}");
@@ -66,7 +74,10 @@ fn embed_json_follows_the_schema_and_order() {
 #[test]
 fn compare_tells_same_from_different_speakers() {
     let d = demo();
-    let (same_spk, clips) = d.iter().find(|(_, v)| v.len() >= 2).expect("a demo speaker with 2 clips");
+    let (same_spk, clips) = d
+        .iter()
+        .find(|(_, v)| v.len() >= 2)
+        .expect("a demo speaker with 2 clips");
     let other = d.iter().find(|(s, _)| *s != same_spk).unwrap().1;
     let run = |a: &Path, b: &Path| {
         let out = vg().args(["compare", "--json"]).arg(a).arg(b).output().unwrap();
@@ -109,7 +120,11 @@ fn write_wav(path: &Path, samples: &[f32], rate: u32, float: bool) {
         channels: 1,
         sample_rate: rate,
         bits_per_sample: if float { 32 } else { 16 },
-        sample_format: if float { hound::SampleFormat::Float } else { hound::SampleFormat::Int },
+        sample_format: if float {
+            hound::SampleFormat::Float
+        } else {
+            hound::SampleFormat::Int
+        },
     };
     let mut w = hound::WavWriter::create(path, spec).unwrap();
     for &s in samples {
@@ -165,7 +180,12 @@ fn broken_inputs_get_clear_errors() {
     let out = vg().arg("embed").arg(t.join("silent.wav")).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("0.0 s of speech, at least 1.0 s needed"));
     // In JSON, failures are objects with an error, and the exit code is still 1.
-    let out = vg().args(["embed", "--json"]).arg(t.join("full.wav")).arg(t.join("notes.wav")).output().unwrap();
+    let out = vg()
+        .args(["embed", "--json"])
+        .arg(t.join("full.wav"))
+        .arg(t.join("notes.wav"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let doc = json_of(&out.stdout);
     validate("embed.schema.json", &doc);
@@ -178,7 +198,10 @@ fn bad_usage_exits_2() {
     vg().assert().code(2);
     vg().arg("embed").assert().code(2);
     vg().args(["compare", "a.wav"]).assert().code(2);
-    vg().args(["compare", "a.wav", "b.wav", "--threshold", "3"]).assert().code(2).stderr(predicates::str::contains("outside [-1, 1]"));
+    vg().args(["compare", "a.wav", "b.wav", "--threshold", "3"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("outside [-1, 1]"));
     vg().arg("frobnicate").assert().code(2);
 }
 
@@ -190,18 +213,37 @@ fn model_dir_with_wrong_hash_is_refused_naming_both() {
         std::fs::copy(src.join(f), tmp.path().join(f)).unwrap();
     }
     let m = std::fs::read_to_string(tmp.path().join("manifest.toml")).unwrap();
-    let real = m.lines().find(|l| l.starts_with("sha256")).unwrap().split('"').nth(1).unwrap().to_string();
+    let real = m
+        .lines()
+        .find(|l| l.starts_with("sha256"))
+        .unwrap()
+        .split('"')
+        .nth(1)
+        .unwrap()
+        .to_string();
     let fake = "0".repeat(64);
     std::fs::write(tmp.path().join("manifest.toml"), m.replace(&real, &fake)).unwrap();
-    let clip = &demo().values().next().unwrap()[0];
-    let out = vg().arg("--model").arg(tmp.path()).arg("embed").arg(clip).output().unwrap();
+    let clip = demo().values().next().unwrap()[0].clone();
+    let out = vg()
+        .arg("--model")
+        .arg(tmp.path())
+        .arg("embed")
+        .arg(&clip)
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains(&fake) && err.contains(&real), "{err}");
     // The untouched copy loads and gives the bundled model's result.
     std::fs::write(tmp.path().join("manifest.toml"), m).unwrap();
-    let a = vg().arg("--model").arg(tmp.path()).args(["embed", "--json"]).arg(clip).output().unwrap();
-    let b = vg().args(["embed", "--json"]).arg(clip).output().unwrap();
+    let a = vg()
+        .arg("--model")
+        .arg(tmp.path())
+        .args(["embed", "--json"])
+        .arg(&clip)
+        .output()
+        .unwrap();
+    let b = vg().args(["embed", "--json"]).arg(&clip).output().unwrap();
     assert!(a.status.success());
     assert_eq!(json_of(&a.stdout)[0]["embedding"], json_of(&b.stdout)[0]["embedding"]);
 }

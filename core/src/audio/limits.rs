@@ -29,13 +29,7 @@ impl Limits {
     ///
     /// # Errors
     /// [`crate::Error::LimitExceeded`] naming the first fact out of range.
-    pub fn check(
-        &self,
-        path: &std::path::Path,
-        rate_hz: u32,
-        channels: u16,
-        frames: Option<u64>,
-    ) -> crate::Result<()> {
+    pub fn check(&self, path: &std::path::Path, rate_hz: u32, channels: u16, frames: Option<u64>) -> crate::Result<()> {
         let err = |what: &'static str, actual: String, limit: String| crate::Error::LimitExceeded {
             path: path.into(),
             what,

@@ -7,8 +7,8 @@ mod limits;
 mod resample;
 mod wav;
 
-pub use buf::{AudioBuf, AudioInfo};
 pub(crate) use buf::check_finite as check_finite_samples;
+pub use buf::{AudioBuf, AudioInfo};
 pub use limits::Limits;
 pub use resample::resample_to;
 pub use wav::write_wav_atomic;
@@ -33,8 +33,7 @@ fn sniff(head: &[u8]) -> Option<Sniffed> {
         Some(Sniffed::Flac)
     } else if head.starts_with(b"OggS") {
         Some(Sniffed::Ogg)
-    } else if head.starts_with(b"ID3") || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0)
-    {
+    } else if head.starts_with(b"ID3") || (head.len() >= 2 && head[0] == 0xFF && head[1] & 0xE0 == 0xE0) {
         Some(Sniffed::Mp3)
     } else {
         None

@@ -11,8 +11,8 @@ pub(super) fn read_wav(bytes: &[u8], path: &Path, limits: &Limits) -> Result<Aud
         path: path.into(),
         reason,
     };
-    let mut reader = hound::WavReader::new(Cursor::new(bytes))
-        .map_err(|e| bad(format!("not a readable WAV file ({e})")))?;
+    let mut reader =
+        hound::WavReader::new(Cursor::new(bytes)).map_err(|e| bad(format!("not a readable WAV file ({e})")))?;
     let spec = reader.spec();
     let frames = u64::from(reader.duration());
     limits.check(path, spec.sample_rate, spec.channels, Some(frames))?;

@@ -61,7 +61,9 @@ pub struct FbankPlan {
 
 impl std::fmt::Debug for FbankPlan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FbankPlan").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("FbankPlan")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -175,8 +177,7 @@ impl FbankPlan {
         if c.mean_norm && n_frames > 0 {
             for m in 0..c.n_mels {
                 #[allow(clippy::cast_precision_loss)]
-                let mean = out.iter().skip(m).step_by(c.n_mels).map(|&v| f64::from(v)).sum::<f64>()
-                    / n_frames as f64;
+                let mean = out.iter().skip(m).step_by(c.n_mels).map(|&v| f64::from(v)).sum::<f64>() / n_frames as f64;
                 for v in out.iter_mut().skip(m).step_by(c.n_mels) {
                     #[allow(clippy::cast_possible_truncation)]
                     let shifted = (f64::from(*v) - mean) as f32;

@@ -102,7 +102,11 @@ impl FrontEnd {
             (FrontEnd::KaldiFbank(p), FrontEndState::KaldiFbank(s)) => {
                 let have = p.n_frames(samples.len());
                 if n_frames <= have {
-                    let need = if n_frames == 0 { 0 } else { (n_frames - 1) * p.config().hop + p.config().win };
+                    let need = if n_frames == 0 {
+                        0
+                    } else {
+                        (n_frames - 1) * p.config().hop + p.config().win
+                    };
                     p.process_into(&samples[..need], s, out)
                 } else {
                     let need = (n_frames - 1) * p.config().hop + p.config().win;

@@ -48,7 +48,9 @@ pub struct MelPlan {
 
 impl std::fmt::Debug for MelPlan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MelPlan").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("MelPlan")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -207,7 +209,11 @@ mod tests {
             let frame: Vec<f64> = (0..c.n_fft)
                 .map(|i| {
                     let p = (t * c.hop + i) as i64 - (c.n_fft / 2) as i64;
-                    let s = if p >= 0 { samples.get(p as usize).copied().unwrap_or(0.0) } else { 0.0 };
+                    let s = if p >= 0 {
+                        samples.get(p as usize).copied().unwrap_or(0.0)
+                    } else {
+                        0.0
+                    };
                     f64::from(s) * win[i]
                 })
                 .collect();

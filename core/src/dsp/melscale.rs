@@ -59,13 +59,7 @@ fn mel_to_hz_slaney(mel: f64) -> f64 {
 /// Slaney mel scale, area-normalised triangles, weights rounded to f32 as librosa's
 /// default `dtype=float32` does. `sample_rate`, `fmin_hz`, `fmax_hz` in Hz.
 #[must_use]
-pub fn slaney_filterbank(
-    sample_rate: u32,
-    n_fft: usize,
-    n_mels: usize,
-    fmin_hz: f64,
-    fmax_hz: f64,
-) -> Vec<MelFilter> {
+pub fn slaney_filterbank(sample_rate: u32, n_fft: usize, n_mels: usize, fmin_hz: f64, fmax_hz: f64) -> Vec<MelFilter> {
     let n_bins = n_fft / 2 + 1;
     #[allow(clippy::cast_precision_loss)]
     let fftfreqs: Vec<f64> = (0..n_bins)
@@ -103,13 +97,7 @@ fn kaldi_mel(hz: f64) -> f64 {
 /// Kaldi's `MelBanks` (triangles in the mel domain, unnormalised) over the first
 /// `padded / 2` FFT bins, as `compute-fbank-feats` builds them.
 #[must_use]
-pub fn kaldi_filterbank(
-    sample_rate: u32,
-    padded: usize,
-    n_bins: usize,
-    low_hz: f64,
-    high_hz: f64,
-) -> Vec<MelFilter> {
+pub fn kaldi_filterbank(sample_rate: u32, padded: usize, n_bins: usize, low_hz: f64, high_hz: f64) -> Vec<MelFilter> {
     let nyquist = 0.5 * f64::from(sample_rate);
     let high = if high_hz <= 0.0 { nyquist + high_hz } else { high_hz };
     let n_fft_bins = padded / 2;

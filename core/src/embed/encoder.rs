@@ -33,7 +33,9 @@ pub struct SpeakerEncoder {
 
 impl std::fmt::Debug for SpeakerEncoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SpeakerEncoder").field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("SpeakerEncoder")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -204,7 +206,8 @@ impl SpeakerEncoder {
             });
         }
         let plan = self.plan(batch, frames)?;
-        let input = Tensor::from_shape(&[batch, frames, f], features).map_err(|e| Error::model(&self.manifest.name, e))?;
+        let input =
+            Tensor::from_shape(&[batch, frames, f], features).map_err(|e| Error::model(&self.manifest.name, e))?;
         let result = plan
             .run(tvec!(input.into_tvalue()))
             .map_err(|e| Error::model(&self.manifest.name, e))?;
@@ -314,7 +317,12 @@ impl SpeakerEncoder {
         let n = self.partials_into(samples, state)?;
         let mut acc = vec![0.0f64; dim];
         for p in state.partials.chunks_exact(dim).take(n) {
-            let norm = p.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt().max(1e-12);
+            let norm = p
+                .iter()
+                .map(|&v| f64::from(v) * f64::from(v))
+                .sum::<f64>()
+                .sqrt()
+                .max(1e-12);
             for (a, v) in acc.iter_mut().zip(p) {
                 *a += f64::from(*v) / norm;
             }

@@ -166,10 +166,16 @@ impl EncoderManifest {
             reason,
         };
         if self.schema_version != 1 {
-            return Err(bad(format!("schema_version {} is not supported (expected 1)", self.schema_version)));
+            return Err(bad(format!(
+                "schema_version {} is not supported (expected 1)",
+                self.schema_version
+            )));
         }
         if self.input.dtype != "f32" {
-            return Err(bad(format!("input dtype {} is not supported (expected f32)", self.input.dtype)));
+            return Err(bad(format!(
+                "input dtype {} is not supported (expected f32)",
+                self.input.dtype
+            )));
         }
         if self.input.shape.len() != 3 {
             return Err(bad("input shape must be [batch, frames, features]".into()));
@@ -204,7 +210,7 @@ impl EncoderManifest {
                 ));
             }
         }
-        if self.partials.window_frames == 0 || !(self.partials.rate_hz > 0.0) {
+        if self.partials.window_frames == 0 || self.partials.rate_hz.is_nan() || self.partials.rate_hz <= 0.0 {
             return Err(bad("partials need window_frames >= 1 and rate_hz > 0".into()));
         }
         if !(self.partials.min_coverage > 0.0 && self.partials.min_coverage <= 1.0) {
@@ -226,9 +232,7 @@ impl EncoderManifest {
     #[must_use]
     pub fn sample_rate(&self) -> u32 {
         match &self.frontend {
-            FrontEndSpec::MelPower { sample_rate, .. } | FrontEndSpec::KaldiFbank { sample_rate, .. } => {
-                *sample_rate
-            }
+            FrontEndSpec::MelPower { sample_rate, .. } | FrontEndSpec::KaldiFbank { sample_rate, .. } => *sample_rate,
         }
     }
 

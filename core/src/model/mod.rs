@@ -32,10 +32,13 @@ impl ModelFiles {
             path: mpath.clone(),
             reason: e.to_string(),
         })?;
-        let file = value.get("file").and_then(toml::Value::as_str).ok_or_else(|| Error::Manifest {
-            path: mpath.clone(),
-            reason: "missing `file = \"<model>.onnx\"`".into(),
-        })?;
+        let file = value
+            .get("file")
+            .and_then(toml::Value::as_str)
+            .ok_or_else(|| Error::Manifest {
+                path: mpath.clone(),
+                reason: "missing `file = \"<model>.onnx\"`".into(),
+            })?;
         if file.contains(['/', '\\']) || file == ".." {
             return Err(Error::Manifest {
                 path: mpath,

@@ -19,7 +19,9 @@ pub struct SileroModel {
 
 impl std::fmt::Debug for SileroModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SileroModel").field("name", &self.manifest.name).finish_non_exhaustive()
+        f.debug_struct("SileroModel")
+            .field("name", &self.manifest.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -108,7 +110,10 @@ impl SileroModel {
                 .with_input_fact(p, InferenceFact::from(tensor0(i64::from(s.sample_rate))))
                 .map_err(m)?;
         }
-        let plan = model.into_optimized().and_then(IntoRunnable::into_runnable).map_err(m)?;
+        let plan = model
+            .into_optimized()
+            .and_then(IntoRunnable::into_runnable)
+            .map_err(m)?;
         Ok(Arc::new(SileroModel {
             manifest,
             plan,
