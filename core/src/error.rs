@@ -30,6 +30,12 @@ pub enum ErrorKind {
     /// Input exceeds a safety limit (duration, channels, sample rate, file size).
     /// Recover: split the input, or raise the limit if the source is trusted.
     LimitExceeded,
+    /// A store could not be decrypted or authenticated: wrong key, or the file
+    /// was changed. Nothing was overwritten. Recover: use the right key, or
+    /// restore the file from a backup.
+    Auth,
+    /// Another process holds the store's lock. Recover: wait for it to finish.
+    Busy,
     /// A bug or an unexpected failure inside voiceguard or a model runtime.
     /// Recover: report it; the audio must be treated as unverified.
     Internal,
@@ -37,13 +43,15 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in table order (used by the bindings and the README table test).
-    pub const ALL: [ErrorKind; 7] = [
+    pub const ALL: [ErrorKind; 9] = [
         ErrorKind::InvalidInput,
         ErrorKind::UnsupportedFormat,
         ErrorKind::ModelMismatch,
         ErrorKind::NotEnrolled,
         ErrorKind::Io,
         ErrorKind::LimitExceeded,
+        ErrorKind::Auth,
+        ErrorKind::Busy,
         ErrorKind::Internal,
     ];
 
@@ -57,6 +65,8 @@ impl ErrorKind {
             ErrorKind::NotEnrolled => "not_enrolled",
             ErrorKind::Io => "io",
             ErrorKind::LimitExceeded => "limit_exceeded",
+            ErrorKind::Auth => "auth",
+            ErrorKind::Busy => "busy",
             ErrorKind::Internal => "internal",
         }
     }
@@ -170,6 +180,54 @@ pub enum Error {
         /// The runtime's message.
         reason: String,
     },
+    /// The store's bytes are not a valid store (bad magic, version, layout).
+    #[error("{path}: {reason}; nothing was overwritten")]
+    StoreFormat {
+        /// The store file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Decryption or authentication failed.
+    #[error("cannot open {path}: wrong key, or the file was modified or damaged (authentication failed); nothing was overwritten")]
+    StoreAuth {
+        /// The store file.
+        path: PathBuf,
+    },
+    /// The store is locked by another process.
+    #[error("{path} is locked by pid {pid}; wait for that process to finish")]
+    Locked {
+        /// The store file.
+        path: PathBuf,
+        /// The lock holder's pid, as it wrote it (or "unknown").
+        pid: String,
+    },
+    /// A member is not in the store.
+    #[error("no member named {name:?} in {path}; `voiceguard members` lists them")]
+    NotEnrolled {
+        /// The name asked for.
+        name: String,
+        /// The store file.
+        path: PathBuf,
+    },
+    /// An enrollment does not have enough usable speech yet.
+    #[error("enrollment of {member:?} is insufficient: {reason}")]
+    InsufficientEnrollment {
+        /// The member being enrolled.
+        member: String,
+        /// What is missing, with the amounts.
+        reason: String,
+    },
+    /// New utterances do not match an existing member's voiceprint.
+    #[error("the new utterances do not match {member:?}'s voiceprint (cosine {score:.3} < {threshold:.2}); refusing to average another voice in (use --force if you are sure)")]
+    VoiceMismatch {
+        /// The member.
+        member: String,
+        /// Cosine of the new utterances' mean to the voiceprint.
+        score: f32,
+        /// Required cosine.
+        threshold: f32,
+    },
     /// An internal invariant broke; a bug.
     #[error("internal error: {0}; please report it, and treat the audio as unverified")]
     Internal(String),
@@ -188,6 +246,11 @@ impl Error {
             | Error::BufferLength { .. } => ErrorKind::InvalidInput,
             Error::LimitExceeded { .. } => ErrorKind::LimitExceeded,
             Error::ModelMismatch { .. } | Error::Manifest { .. } => ErrorKind::ModelMismatch,
+            Error::StoreFormat { .. } => ErrorKind::UnsupportedFormat,
+            Error::StoreAuth { .. } => ErrorKind::Auth,
+            Error::Locked { .. } => ErrorKind::Busy,
+            Error::NotEnrolled { .. } => ErrorKind::NotEnrolled,
+            Error::InsufficientEnrollment { .. } | Error::VoiceMismatch { .. } => ErrorKind::InvalidInput,
             Error::Model { .. } | Error::Internal(_) => ErrorKind::Internal,
         }
     }

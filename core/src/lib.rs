@@ -44,6 +44,7 @@ mod pipeline;
 mod score;
 mod units;
 pub mod vad;
+pub mod voiceprint;
 
 pub use embed::{Embedding, SpeakerEncoder};
 pub use error::{Error, ErrorKind, Result};

@@ -1,23 +1,38 @@
 //! The Kaldi fbank front end against kaldi-native-fbank 1.23 (`OnlineFbank`,
-//! what WeSpeaker and sherpa use) on real speech, dither 0 (references in
-//! core/tests/reference/fbank/, made by core/tests/reference/make_fbank_reference.py).
+//! what WeSpeaker and sherpa use) on real speech, dither 0, no CMN (references
+//! in core/tests/reference/fbank/, made by core/tests/reference/make_fbank_reference.py).
 //!
-//! kaldi-native-fbank works in float32 throughout (window, FFT, mel weights,
-//! log), we work in f64 with f32 mel weights; on int16-scaled speech the power
-//! in a bin is ~1e2..1e11, so float32 rounding plus the FFT's accumulated error
-//! gives a relative error of ~1e-6..1e-5 in energy, i.e. the same absolute
-//! error in the log. The reference is stored with 8 significant digits
-//! (<= 1.5e-7 absolute on |log| < 30). Bound: max absolute difference of the
-//! log energies <= 1e-3, over bins whose reference energy is above the
-//! `f32::EPSILON` floor (at the floor both sides clamp to ln(eps), which says
-//! nothing about the spectrum). The same bound holds with CMN on, against the
-//! reference minus its per-bin mean.
+//! Bound. Our mel weights are Kaldi's bit for bit (both build them in f32), but
+//! kaldi-native-fbank does DC removal, pre-emphasis and windowing in f32 while we
+//! use f64. Its frame therefore carries rounding noise of about `eps * |x|` per
+//! sample (`eps = f32::EPSILON`, `x` the int16-scaled sample), and the cross term
+//! of that noise with the signal moves a mel energy `E` by a relative amount of
+//! order `eps * sqrt(R / E)`, where `R` is the frame's energy after DC removal.
+//! On loud bins this is ~1e-6; on bins 20+ nats below the frame's peak it reaches
+//! ~1e-3 (an f64 re-implementation of Kaldi's recipe agrees with ours to 2e-6 and
+//! differs from kaldi-native-fbank by the same amount). So per bin we assert
+//!
+//! `|ours - reference| <= 3e-5 + 10 * eps * sqrt(R / E)`  (log domain).
+//!
+//! The 3e-5 covers f32 output and log rounding (ulp(26) = 1.9e-6) and the 8-digit
+//! storage; measured on loud bins: 4e-6. The factor 10 is about 1.5x the measured
+//! worst ratio. With the f64-built mel weights we had before, loud bins were off
+//! by 9e-5 and this bound failed by 2x. Bins within 5 nats of their frame's
+//! loudest bin must also agree within the flat 3e-5 alone. Bins whose reference is
+//! at the `ln(eps)` floor are skipped (none are in these clips). CMN is checked
+//! against the reference minus its per-bin mean, with the per-bin bound plus its
+//! mean over frames.
 
 mod common;
 
 use voiceguard::dsp::{FbankConfig, FbankPlan};
 
-const BOUND: f64 = 1e-3;
+/// Flat part of the bound (log domain).
+const FLAT: f64 = 3e-5;
+/// Multiple of the reference's f32 noise estimate `eps * sqrt(R / E)`.
+const NOISE_FACTOR: f64 = 10.0;
+/// Bins this close (nats) to their frame's loudest bin get the flat bound alone.
+const NEAR_PEAK_NATS: f64 = 5.0;
 
 struct Case {
     name: String,
@@ -25,16 +40,27 @@ struct Case {
     frames: usize,
     bins: usize,
     want: Vec<f64>,
+    /// Per-bin tolerance from the bound above, frame-major like `want`.
+    tol: Vec<f64>,
+    /// Whether each bin is within `NEAR_PEAK_NATS` of its frame's loudest bin.
+    near_peak: Vec<bool>,
+}
+
+fn log_floor() -> f64 {
+    f64::from(f32::EPSILON).ln() + 1e-3
 }
 
 fn cases() -> Option<Vec<Case>> {
     let corpus = common::corpus()?;
     let dir = common::repo_root().join("core/tests/reference/fbank");
     let mut paths: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    paths.retain(|p| p.extension().is_some_and(|e| e == "json"));
     paths.sort();
+    let plan = FbankPlan::new(FbankConfig::WESPEAKER).unwrap();
+    let (win, hop, scale) = (plan.config().win, plan.config().hop, plan.config().input_scale);
+    let eps = f64::from(f32::EPSILON);
     let cases: Vec<Case> = paths
         .iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .map(|path| {
             let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
             assert_eq!(doc["schema_version"], 1, "{}", path.display());
@@ -45,12 +71,30 @@ fn cases() -> Option<Vec<Case>> {
             let want = common::floats(&doc["fbank"]);
             let (frames, bins) = (shape[0] as usize, shape[1] as usize);
             assert_eq!(want.len(), frames * bins, "{}", path.display());
+            let samples = wav[start..start + n].to_vec();
+            let mut tol = Vec::with_capacity(want.len());
+            let mut near_peak = Vec::with_capacity(want.len());
+            for (t, row) in want.chunks_exact(bins).enumerate() {
+                let frame: Vec<f64> = samples[t * hop..t * hop + win]
+                    .iter()
+                    .map(|&s| f64::from(s) * scale)
+                    .collect();
+                let mean = frame.iter().sum::<f64>() / win as f64;
+                let energy = frame.iter().map(|x| (x - mean).powi(2)).sum::<f64>();
+                let peak = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                for &v in row {
+                    tol.push(FLAT + NOISE_FACTOR * eps * (energy / v.exp()).sqrt());
+                    near_peak.push(peak - v <= NEAR_PEAK_NATS);
+                }
+            }
             Case {
                 name: path.file_name().unwrap().to_string_lossy().into_owned(),
-                samples: wav[start..start + n].to_vec(),
+                samples,
                 frames,
                 bins,
                 want,
+                tol,
+                near_peak,
             }
         })
         .collect();
@@ -58,18 +102,36 @@ fn cases() -> Option<Vec<Case>> {
     Some(cases)
 }
 
-/// Max absolute difference over bins whose reference (before CMN) is above the log floor.
-fn max_abs_diff(ours: &[f32], want: &[f64], raw: &[f64]) -> (f64, usize) {
-    let floor = f64::from(f32::EPSILON).ln() + 1e-3;
-    let mut worst = 0.0f64;
-    let mut counted = 0;
-    for ((a, b), r) in ours.iter().zip(want).zip(raw) {
-        if *r > floor {
-            worst = worst.max((f64::from(*a) - b).abs());
-            counted += 1;
+/// Differences over the bins whose reference (before CMN) is above the log floor.
+#[derive(Default)]
+struct Stats {
+    max_abs: f64,
+    max_near_peak: f64,
+    /// Largest `|diff| / tol`; the bound holds when it is <= 1.
+    max_ratio: f64,
+    counted: usize,
+    near: usize,
+}
+
+fn compare(c: &Case, ours: &[f32], want: &[f64], tol: &[f64]) -> Stats {
+    assert_eq!(ours.len(), want.len(), "{}", c.name);
+    let floor = log_floor();
+    let mut s = Stats::default();
+    for i in 0..want.len() {
+        if c.want[i] <= floor {
+            continue;
+        }
+        let d = (f64::from(ours[i]) - want[i]).abs();
+        s.max_abs = s.max_abs.max(d);
+        s.max_ratio = s.max_ratio.max(d / tol[i]);
+        s.counted += 1;
+        if c.near_peak[i] {
+            s.max_near_peak = s.max_near_peak.max(d);
+            s.near += 1;
         }
     }
-    (worst, counted)
+    assert!(s.counted > want.len() / 2, "{}: too many bins at the floor", c.name);
+    s
 }
 
 #[test]
@@ -80,22 +142,27 @@ fn fbank_matches_kaldi_native_fbank_on_real_speech() {
         ..FbankConfig::WESPEAKER
     })
     .unwrap();
-    let mut worst = 0.0f64;
+    let (mut worst_ratio, mut worst_near) = (0.0f64, 0.0f64);
     for c in &cases {
         assert_eq!(plan.n_frames(c.samples.len()), c.frames, "{}", c.name);
         assert_eq!(plan.config().n_mels, c.bins, "{}", c.name);
-        let ours = plan.process(&c.samples).unwrap();
-        let (diff, counted) = max_abs_diff(&ours, &c.want, &c.want);
+        let s = compare(c, &plan.process(&c.samples).unwrap(), &c.want, &c.tol);
         println!(
-            "{}: max |log fbank diff| {diff:.2e} over {counted}/{} bins",
-            c.name,
-            c.want.len()
+            "{}: max |log fbank diff| {:.2e} over {} bins; {:.2e} over the {} within {NEAR_PEAK_NATS} nats of \
+             their frame's peak; max diff/bound {:.3}",
+            c.name, s.max_abs, s.counted, s.max_near_peak, s.near, s.max_ratio
         );
-        assert!(counted > c.want.len() / 2, "{}: too many bins at the floor", c.name);
-        worst = worst.max(diff);
+        worst_ratio = worst_ratio.max(s.max_ratio);
+        worst_near = worst_near.max(s.max_near_peak);
     }
-    println!("fbank (no CMN): worst max abs diff {worst:.2e}, bound {BOUND:.0e}");
-    assert!(worst <= BOUND, "max abs log-fbank difference {worst:e} > {BOUND:e}");
+    assert!(
+        worst_ratio <= 1.0,
+        "a bin exceeds {FLAT:e} + {NOISE_FACTOR} eps sqrt(R/E): diff/bound {worst_ratio:.3}"
+    );
+    assert!(
+        worst_near <= FLAT,
+        "near-peak log-fbank difference {worst_near:e} > {FLAT:e}"
+    );
 }
 
 #[test]
@@ -106,23 +173,26 @@ fn fbank_cmn_matches_reference_minus_its_mean() {
         ..FbankConfig::WESPEAKER
     })
     .unwrap();
-    let mut worst = 0.0f64;
+    let mut worst_ratio = 0.0f64;
     for c in &cases {
-        let mut want = c.want.clone();
+        let (mut want, mut tol) = (c.want.clone(), c.tol.clone());
         for m in 0..c.bins {
             let mean = want.iter().skip(m).step_by(c.bins).sum::<f64>() / c.frames as f64;
             want.iter_mut().skip(m).step_by(c.bins).for_each(|v| *v -= mean);
+            // |d - mean(d)| <= tol + mean(tol) for the per-frame differences d.
+            let mean_tol = tol.iter().skip(m).step_by(c.bins).sum::<f64>() / c.frames as f64;
+            tol.iter_mut().skip(m).step_by(c.bins).for_each(|v| *v += mean_tol);
         }
-        let ours = plan.process(&c.samples).unwrap();
-        assert_eq!(ours.len(), want.len(), "{}", c.name);
-        let (diff, counted) = max_abs_diff(&ours, &want, &c.want);
+        let s = compare(c, &plan.process(&c.samples).unwrap(), &want, &tol);
         println!(
-            "{} (CMN): max |diff| {diff:.2e} over {counted}/{} bins",
-            c.name,
-            want.len()
+            "{} (CMN): max |diff| {:.2e} over {} bins; {:.2e} within {NEAR_PEAK_NATS} nats of the peak; \
+             max diff/bound {:.3}",
+            c.name, s.max_abs, s.counted, s.max_near_peak, s.max_ratio
         );
-        worst = worst.max(diff);
+        worst_ratio = worst_ratio.max(s.max_ratio);
     }
-    println!("fbank (CMN): worst max abs diff {worst:.2e}, bound {BOUND:.0e}");
-    assert!(worst <= BOUND, "max abs CMN log-fbank difference {worst:e} > {BOUND:e}");
+    assert!(
+        worst_ratio <= 1.0,
+        "a CMN bin exceeds its bound: diff/bound {worst_ratio:.3}"
+    );
 }

@@ -51,7 +51,12 @@ fn check(name: &str, make: &dyn Fn() -> Box<dyn Vad>, min_turn_coverage: f64) {
         let mine: Vec<&Turn> = turns.iter().filter(|t| &t.mix == mix).collect();
         for t in &mine {
             let c = coverage(&segs, t.start..t.end);
-            assert!(c >= min_turn_coverage, "{name}: {mix} turn {}..{} only {c:.2} speech", t.start, t.end);
+            assert!(
+                c >= min_turn_coverage,
+                "{name}: {mix} turn {}..{} only {c:.2} speech",
+                t.start,
+                t.end
+            );
             turn_cov += c;
             n_turns += 1;
         }

@@ -24,7 +24,7 @@
 #      are bit-identical to the source; only the file name changes.
 #   4. Copies the licence notices next to the clips.
 #   5. Writes compressed re-encodings of arctic-awb_1.wav into formats/
-#      (FLAC, OGG/Vorbis, MP3 at 16 kHz mono; FLAC 44.1 kHz stereo and
+#      (FLAC, OGG/Vorbis, 2 x MP3 at 16 kHz mono; FLAC 44.1 kHz stereo and
 #      OGG/Vorbis 48 kHz stereo, upsampled with sox and the channel
 #      duplicated). These are decoder test inputs, not new recordings; they
 #      are byte-reproducible only with the same encoder versions.
@@ -112,15 +112,21 @@ AWB="$OUT_DIR/arctic-awb_1.wav"
 flac --silent --best --no-padding --force -o "$FMT_DIR/arctic-awb_1.flac" "$AWB"
 # Lossy, 16 kHz mono. A fixed stream serial number keeps the bytes stable.
 oggenc --quiet --quality 3 --serial 1 -o "$FMT_DIR/arctic-awb_1.ogg" "$AWB"
-# Lossy, 16 kHz mono (MPEG-2 Layer III), 32 kbit/s CBR, with LAME's Info
-# tag (encoder delay and padding) and no ID3 tag.
-lame --quiet --noreplaygain --cbr -b 32 -m m "$AWB" "$FMT_DIR/arctic-awb_1.mp3"
+# Lossy, 16 kHz mono (MPEG-2 Layer III), no ID3 tag. The first at 48 kbit/s
+# CBR with LAME's Info tag, which records the encoder delay and padding, so a
+# gapless decoder gets the exact length back. The second at 32 kbit/s CBR
+# without that tag (-t), as many encoders write: a decoder cannot know the
+# encoder delay, and the audio comes out later and longer.
+lame --quiet --noreplaygain --cbr -b 48 -m m "$AWB" "$FMT_DIR/arctic-awb_1.mp3"
+lame --quiet --noreplaygain --cbr -b 32 -m m -t "$AWB" "$FMT_DIR/arctic-awb_1_notag.mp3"
 # Rate/channel coverage: upsample with sox's very-high-quality resampler (no
 # dither), duplicate the mono channel into L and R, then encode.
 sox -D "$AWB" -b 16 -e signed-integer -t wav "$WORK/awb_44k_stereo.wav" rate -v 44100 channels 2
 flac --silent --best --no-padding --force -o "$FMT_DIR/arctic-awb_1_44k_stereo.flac" "$WORK/awb_44k_stereo.wav"
 sox -D "$AWB" -b 16 -e signed-integer -t wav "$WORK/awb_48k_stereo.wav" rate -v 48000 channels 2
 oggenc --quiet --quality 3 --serial 1 -o "$FMT_DIR/arctic-awb_1_48k_stereo.ogg" "$WORK/awb_48k_stereo.wav"
+# soxi ignores the MP3 encoder delay and padding (and counts LAME's Info
+# frame), so it shows 4.10-4.14 s for the MP3s; the audio is 4.00 s.
 for f in "$FMT_DIR"/arctic-awb_1*; do
     printf '  %-30s %6.2f s  %5s Hz  %s ch  %6s bytes\n' "${f##*/}" \
         "$(soxi -D "$f")" "$(soxi -r "$f")" "$(soxi -c "$f")" "$(stat -c %s "$f")"

@@ -22,7 +22,13 @@ pub(super) fn read_compressed(bytes: &[u8], path: &Path, limits: &Limits) -> Res
         .format(
             &Hint::new(),
             mss,
-            &FormatOptions::default(),
+            // Gapless: drop the encoder delay and padding that the container
+            // declares (LAME/Xing tag, Ogg granule positions), so the decoded
+            // length and timing match the source.
+            &FormatOptions {
+                enable_gapless: true,
+                ..FormatOptions::default()
+            },
             &MetadataOptions::default(),
         )
         .map_err(|e| bad(format!("cannot read the container ({e})")))?;

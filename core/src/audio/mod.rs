@@ -99,7 +99,11 @@ pub fn load(path: &Path, rate: SampleRate, limits: &Limits) -> Result<(AudioBuf,
     let out = if buf.rate == rate {
         buf
     } else {
-        AudioBuf::new(resample_to(&buf.samples, buf.rate, rate)?, rate)
+        AudioBuf {
+            samples: resample_to(&buf.samples, buf.rate, rate)?,
+            rate,
+            source_channels: buf.source_channels,
+        }
     };
     Ok((out, info))
 }

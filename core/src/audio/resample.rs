@@ -15,7 +15,13 @@ pub fn resample_to(input: &[f32], from: SampleRate, to: SampleRate) -> Result<Ve
     if from == to {
         return Ok(input.to_vec());
     }
-    let chunk = 1024;
+    // rubato's filter delay is floor(fft_size_in / 2) input samples but it
+    // reports floor(fft_size_out / 2) output samples; the two agree only if
+    // the number of gcd-sized blocks per FFT is even. Otherwise (48, 24, 12,
+    // 192 kHz...) the output would lag or lead by a fraction of a sample.
+    let block_in = (from.hz() / gcd(from.hz(), to.hz()).max(1)).max(1) as usize; // 0 Hz: rubato refuses it below
+    let blocks = 512usize.div_ceil(block_in).next_multiple_of(2);
+    let chunk = 2 * blocks * block_in; // 2 sub-chunks of `blocks` blocks
     let mut rs = FftFixedIn::<f32>::new(from.hz() as usize, to.hz() as usize, chunk, 2, 1)
         .map_err(|e| Error::Internal(format!("resampler {from:?}->{to:?}: {e}")))?;
     let want = usize::try_from(
@@ -52,6 +58,13 @@ pub fn resample_to(input: &[f32], from: SampleRate, to: SampleRate) -> Result<Ve
     out.drain(..delay.min(out.len()));
     out.truncate(want);
     Ok(out)
+}
+
+fn gcd(mut a: u32, mut b: u32) -> u32 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 #[cfg(test)]

@@ -212,6 +212,25 @@ mod tests {
     }
 
     #[test]
+    fn mel_weights_are_kaldi_native_fbanks_bit_for_bit() {
+        // knf.MelBanks(num_bins=80) at 16 kHz / 512, read back with one-hot spectra
+        // (kaldi-native-fbank 1.23); Kaldi builds them in f32, so must we.
+        let p = FbankPlan::new(FbankConfig::WESPEAKER).unwrap();
+        let knf: [(usize, &[f32]); 2] = [
+            (1, &[0.503_979_86, 0.135_724_81]),
+            (
+                57,
+                &[0.218_915_7, 0.625_752_57, 0.972_431_4, 0.575_524_87, 0.183_406_74],
+            ),
+        ];
+        for (f, (start, w)) in [&p.filters[0], &p.filters[40]].into_iter().zip(knf) {
+            assert_eq!(f.start, start);
+            assert_eq!(f.weights, w.iter().map(|&x| f64::from(x)).collect::<Vec<_>>());
+        }
+        assert_eq!(p.filters.iter().map(|f| f.weights.len()).sum::<usize>(), 501);
+    }
+
+    #[test]
     fn tone_peaks_in_the_right_bin_and_cmn_zeroes_means() {
         let mut cfg = FbankConfig::WESPEAKER;
         cfg.mean_norm = false;
