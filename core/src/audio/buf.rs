@@ -43,7 +43,7 @@ impl AudioBuf {
     /// [`Error::InvalidArgument`] if `channels` is 0 or does not divide the length.
     pub fn from_interleaved(interleaved: &[f32], channels: u16, rate: SampleRate) -> Result<Self> {
         let ch = usize::from(channels);
-        if ch == 0 || interleaved.len() % ch != 0 {
+        if ch == 0 || !interleaved.len().is_multiple_of(ch) {
             return Err(Error::InvalidArgument {
                 what: "channel count",
                 value: format!("{channels} for {} interleaved samples", interleaved.len()),

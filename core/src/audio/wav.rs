@@ -54,7 +54,7 @@ pub(super) fn read_wav(bytes: &[u8], path: &Path, limits: &Limits) -> Result<Aud
     }
     // A partial last frame can only come from a truncated file.
     let ch = usize::from(spec.channels);
-    if interleaved.len() % ch != 0 {
+    if !interleaved.len().is_multiple_of(ch) {
         return Err(truncated(interleaved.len()));
     }
     AudioBuf::from_interleaved(&interleaved, spec.channels, SampleRate(spec.sample_rate))
