@@ -37,6 +37,7 @@
 pub mod audio;
 pub mod dsp;
 pub mod embed;
+pub mod enroll;
 mod error;
 pub mod level;
 pub mod model;

@@ -4,6 +4,8 @@
 //! 0 done and everything released, 1 processing error, 2 bad usage,
 //! 3 done but something was held or redacted (screening commands).
 
+mod household;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -13,10 +15,10 @@ use voiceguard::vad::{EnergyPreset, SileroModel};
 use voiceguard::{Engine, EngineConfig, SpeakerEncoder, Threshold, VadChoice};
 
 /// Version of the JSON documents this binary prints (see docs/*.schema.json).
-const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// Exit code: processing error.
-const EXIT_ERROR: u8 = 1;
+pub(crate) const EXIT_ERROR: u8 = 1;
 
 #[derive(Parser)]
 #[command(
@@ -70,6 +72,56 @@ enum Command {
         #[arg(long, default_value_t = Threshold::GE2E_EER.0, value_parser = parse_threshold)]
         threshold: f32,
     },
+    /// Write a new random 32-byte store key to a file with mode 0600.
+    Keygen {
+        /// The key file to create (never overwritten).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Enroll a household member from utterances (creates the store if missing).
+    Enroll {
+        #[command(flatten)]
+        store: household::StoreArgs,
+        /// The member's name.
+        #[arg(long)]
+        member: String,
+        /// Add to an existing member even if the new voice does not match.
+        #[arg(long)]
+        force: bool,
+        /// Utterances of the member (at least 15 s of speech over 3 files by default).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the members of a store (never the voiceprints).
+    Members {
+        #[command(flatten)]
+        store: household::StoreArgs,
+        /// Print a JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a member and rewrite the store (right to erasure).
+    Forget {
+        #[command(flatten)]
+        store: household::StoreArgs,
+        /// The member to remove.
+        #[arg(long)]
+        member: String,
+    },
+    /// Score files against every member and name the best one, or "no member".
+    Verify {
+        #[command(flatten)]
+        store: household::StoreArgs,
+        /// Print one JSON array, one object per file.
+        #[arg(long)]
+        json: bool,
+        /// Cosine at or above which the best member is named, in [-1, 1].
+        #[arg(long, default_value_t = Threshold::GE2E_EER.0, value_parser = parse_threshold)]
+        threshold: f32,
+        /// Audio files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Print duration, sample rate, channels and seconds of speech of a file.
     Info {
         /// Audio file.
@@ -92,9 +144,9 @@ fn parse_threshold(s: &str) -> Result<f32, String> {
 }
 
 #[derive(Serialize)]
-struct ErrorJson {
-    kind: &'static str,
-    message: String,
+pub(crate) struct ErrorJson {
+    pub(crate) kind: &'static str,
+    pub(crate) message: String,
 }
 
 #[derive(Serialize)]
@@ -146,11 +198,11 @@ fn engine(cli: &Cli) -> voiceguard::Result<Engine> {
     Ok(Engine::new(Arc::new(encoder), vad, EngineConfig::default()))
 }
 
-fn show(p: &Path) -> String {
+pub(crate) fn show(p: &Path) -> String {
     p.display().to_string()
 }
 
-fn print_json<T: Serialize>(v: &T) {
+pub(crate) fn print_json<T: Serialize>(v: &T) {
     match serde_json::to_string(v) {
         Ok(s) => println!("{s}"),
         Err(e) => eprintln!("error: cannot format JSON: {e}"),
@@ -158,8 +210,26 @@ fn print_json<T: Serialize>(v: &T) {
 }
 
 fn run(cli: &Cli) -> voiceguard::Result<u8> {
+    if let Command::Keygen { out } = &cli.command {
+        return household::keygen(out);
+    }
     let engine = engine(cli)?;
     match &cli.command {
+        Command::Keygen { .. } => unreachable!("handled above"),
+        Command::Enroll {
+            store,
+            member,
+            force,
+            files,
+        } => household::enroll(&engine, store, member, files, *force),
+        Command::Members { store, json } => household::members(&engine, store, *json),
+        Command::Forget { store, member } => household::forget(&engine, store, member),
+        Command::Verify {
+            store,
+            json,
+            threshold,
+            files,
+        } => household::verify(&engine, store, files, *json, *threshold),
         Command::Embed { files, json } => {
             let mut failed = false;
             let mut docs = Vec::with_capacity(files.len());

@@ -9,7 +9,8 @@
 
 use libfuzzer_sys::fuzz_target;
 
-#[allow(dead_code)]
+// Included as a private module: its public API looks unused or, to clippy, non-exported here.
+#[allow(dead_code, clippy::wrong_self_convention)]
 #[path = "../../src/voiceprint/format.rs"]
 mod format;
 
@@ -31,7 +32,11 @@ fn check_payload(bytes: &[u8], version: u16) {
 
 fuzz_target!(|data: &[u8]| {
     if let Ok((header, rest)) = format::parse_container(data) {
-        assert_eq!(&header.to_bytes()[..], &data[..format::HEADER_LEN], "header does not re-serialise");
+        assert_eq!(
+            &header.to_bytes()[..],
+            &data[..format::HEADER_LEN],
+            "header does not re-serialise"
+        );
         assert_eq!(rest.len() as u64, header.ciphertext_len);
         assert!((1..=format::VERSION).contains(&header.version));
         // (a) the ciphertext as if it were the decrypted payload

@@ -232,7 +232,10 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 pub fn encode_payload(p: &Payload) -> Result<Vec<u8>, FormatError> {
     validate(p)?;
     let dim = p.dim as usize;
-    let mut out = Vec::with_capacity(16 + p.members.len() * (dim * 4 + 64));
+    // The exact size, so the buffer never reallocates (a reallocation would
+    // free plaintext without wiping it).
+    let size = 2 + p.model_id.len() + 8 + p.members.iter().map(|m| 2 + m.name.len() + dim * 4 + 28).sum::<usize>();
+    let mut out = Vec::with_capacity(size);
     put_str(&mut out, &p.model_id);
     out.extend_from_slice(&p.dim.to_le_bytes());
     out.extend_from_slice(&u32::try_from(p.members.len()).unwrap_or(u32::MAX).to_le_bytes());

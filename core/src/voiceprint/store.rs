@@ -125,15 +125,18 @@ fn lock(path: &Path, access: Access) -> Result<File> {
     match got {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
+            // Writers record their pid; readers share the lock and cannot.
+            // Name the pid only if that process is still alive.
             let mut pid = String::new();
             let _ = f.read_to_string(&mut pid);
             let pid = pid.trim();
+            let alive = !pid.is_empty() && Path::new("/proc").join(pid).exists();
             return Err(Error::Locked {
                 path: path.into(),
-                pid: if pid.is_empty() {
-                    "unknown".into()
-                } else {
+                pid: if alive {
                     pid.to_string()
+                } else {
+                    "unknown (a reader)".into()
                 },
             });
         }
