@@ -44,7 +44,11 @@ fn dist(v: &[f32]) -> String {
     let mut s = v.to_vec();
     s.sort_by(f32::total_cmp);
     let q = |p: f32| {
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
         let i = ((s.len() - 1) as f32 * p).round() as usize;
         s[i]
     };
@@ -142,7 +146,13 @@ fn calibration_distributions() {
     let mut speakers: Vec<&str> = embeddings.iter().map(|(s, _)| s.as_str()).collect();
     speakers.sort_unstable();
     speakers.dedup();
-    let of = |s: &str| embeddings.iter().filter(|(x, _)| x == s).map(|(_, e)| e).collect::<Vec<_>>();
+    let of = |s: &str| {
+        embeddings
+            .iter()
+            .filter(|(x, _)| x == s)
+            .map(|(_, e)| e)
+            .collect::<Vec<_>>()
+    };
     let (mut t1, mut tall, mut i1, mut iall) = (vec![], vec![], vec![], vec![]);
     let mut enrolled_speakers = 0;
     for s in &speakers {
@@ -153,7 +163,12 @@ fn calibration_distributions() {
         enrolled_speakers += 1;
         let all = mean_unit(&mine);
         for (i, e) in mine.iter().enumerate() {
-            let others: Vec<&Vec<f32>> = mine.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, v)| *v).collect();
+            let others: Vec<&Vec<f32>> = mine
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, v)| *v)
+                .collect();
             tall.push(dot(e, &mean_unit(&others)));
             for o in &others {
                 t1.push(dot(e, o));
@@ -173,8 +188,15 @@ fn calibration_distributions() {
         p
     };
     println!("\n== enrollment calibration on {} ==", corpus.display());
-    println!("snr_db, clean clips with >= {} s non-speech: {}", cfg.min_noise_s, dist(&snr));
-    println!("  below {} dB (LowSnr warnings on the corpus): {low_snr:?}", cfg.min_snr_db);
+    println!(
+        "snr_db, clean clips with >= {} s non-speech: {}",
+        cfg.min_noise_s,
+        dist(&snr)
+    );
+    println!(
+        "  below {} dB (LowSnr warnings on the corpus): {low_snr:?}",
+        cfg.min_snr_db
+    );
     println!("highband_db, wide-band clips:        {}", dist(&hb_wide));
     println!("highband_db, fsdd (8 kHz upsampled): {}", dist(&hb_fsdd));
     println!("  narrowband_db = {} dB", cfg.narrowband_db);
@@ -192,6 +214,19 @@ fn calibration_distributions() {
         passes(&i1),
         passes(&iall)
     );
+    let strict = |v: &[f32]| {
+        #[allow(clippy::cast_precision_loss)]
+        let p = 100.0 * v.iter().filter(|x| **x >= Threshold::GE2E_EER.0).count() as f32 / v.len() as f32;
+        p
+    };
+    println!(
+        "  (at the match threshold {}: same speaker passes {:.2}% / {:.2}%, other speaker {:.2}% / {:.2}%)",
+        Threshold::GE2E_EER.0,
+        strict(&t1),
+        strict(&tall),
+        strict(&i1),
+        strict(&iall)
+    );
     // Margins the defaults were chosen with (see EnrollConfig's docs).
     let max = |v: &[f32]| v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let min = |v: &[f32]| v.iter().copied().fold(f32::INFINITY, f32::min);
@@ -199,7 +234,7 @@ fn calibration_distributions() {
     assert!(max(&self_mix) < cfg.multi_voice_cosine - 0.05);
     assert!(min(&self_clean) > cfg.multi_voice_cosine + 0.05);
     assert!(min(&tall) > cfg.multi_voice_cosine);
-    assert!(passes(&iall) < 10.0);
+    assert!(passes(&i1) < 10.0 && passes(&iall) < 15.0);
 }
 
 /// Pushes `clips` one by one, printing each report and the progress.
@@ -262,7 +297,10 @@ fn enroll_three_speakers_and_refuse_another_voice() {
     let p225 = clips_of(&corpus, "vctk-p225");
     let mut e = Enroller::new(&engine, "p225", cfg);
     let reports = push_all(&mut e, &p225, false);
-    assert!(reports.iter().all(|r| r.accepted && r.findings.is_empty()), "{reports:#?}");
+    assert!(
+        reports.iter().all(|r| r.accepted && r.findings.is_empty()),
+        "{reports:#?}"
+    );
     let p225_e = e.finish().unwrap();
     println!(
         "vctk-p225: {} utterances, {:.1} s, consistency {:.3}",
@@ -302,7 +340,11 @@ fn enroll_three_speakers_and_refuse_another_voice() {
     // Another speaker's enrollment onto ls-1688's member: VoiceMismatch.
     for (name, other) in [("vctk-p225", &p225_e), ("lj-linda", &linda_e)] {
         match other.check_matches(&member, Threshold::GE2E_EER) {
-            Err(Error::VoiceMismatch { member: m, score, threshold }) => {
+            Err(Error::VoiceMismatch {
+                member: m,
+                score,
+                threshold,
+            }) => {
                 println!("{name} onto ls1688: refused, cosine {score:.3} < {threshold}");
                 assert_eq!(m, "ls1688");
             }
@@ -337,11 +379,19 @@ fn noise(n: usize, a: f32, mut s: u64) -> Vec<f32> {
 fn damaged_clips_get_findings() {
     let Some(corpus) = common::corpus() else { return };
     let engine = Engine::bundled().unwrap();
-    let clip = &clips_of(&corpus, "vctk-p225")[0];
-    let (audio, _) = engine.load(&clip.path).unwrap();
+    // The vctk-p225 clip with the most leading and trailing silence (room for a noise estimate).
     let rate = SampleRate::MODEL;
+    let (audio, segs) = clips_of(&corpus, "vctk-p225")
+        .iter()
+        .map(|c| {
+            let (a, _) = engine.load(&c.path).unwrap();
+            let segs = engine.speech_segments(&a.samples).unwrap();
+            (a, segs)
+        })
+        .max_by_key(|(a, segs)| a.samples.len() - segs.iter().map(|r| r.end - r.start).sum::<usize>())
+        .unwrap();
     let cfg = EnrollConfig::default();
-    let mut push = |samples: Vec<f32>, rate: SampleRate, name: &str| {
+    let push = |samples: Vec<f32>, rate: SampleRate, name: &str| {
         let mut e = Enroller::new(&engine, "p225", cfg);
         let r = e.push_audio(&AudioBuf::new(samples, rate), name).unwrap();
         println!("{r}");
@@ -353,7 +403,6 @@ fn damaged_clips_get_findings() {
     let snr_clean = clean.snr_db.expect("vctk clips have leading and trailing silence");
 
     // White noise at 5 dB below the speech power (speech = VAD segments of the clean clip).
-    let segs = engine.speech_segments(&audio.samples).unwrap();
     let n: usize = segs.iter().map(|r| r.end - r.start).sum();
     #[allow(clippy::cast_precision_loss)]
     let p_speech = segs
@@ -372,12 +421,18 @@ fn damaged_clips_get_findings() {
     let r = push(noisy, rate, "noise 5 dB");
     let snr = r.snr_db.unwrap();
     assert!(r.has(FindingCode::LowSnr) && r.accepted, "{r}");
-    assert!((snr - 5.0).abs() < 2.0, "estimated {snr:.1} dB for 5 dB (clean {snr_clean:.1} dB)");
+    assert!(
+        (snr - 5.0).abs() < 2.0,
+        "estimated {snr:.1} dB for 5 dB (clean {snr_clean:.1} dB)"
+    );
 
     // x8 and clamped.
     let hot: Vec<f32> = audio.samples.iter().map(|x| (x * 8.0).clamp(-1.0, 1.0)).collect();
     let r = push(hot, rate, "x8 clamped");
-    assert!(r.has(FindingCode::Clipping) && r.clipped_share > cfg.max_clipped_share, "{r}");
+    assert!(
+        r.has(FindingCode::Clipping) && r.clipped_share > cfg.max_clipped_share,
+        "{r}"
+    );
 
     // 0.5 s from inside the speech.
     let mid = segs.iter().max_by_key(|r| r.end - r.start).unwrap();
@@ -387,18 +442,26 @@ fn damaged_clips_get_findings() {
 
     // Digital silence, and an empty buffer.
     let r = push(vec![0.0; 32_000], rate, "silence");
-    assert!(r.has(FindingCode::NoSpeech) && !r.accepted && r.findings.len() == 1, "{r}");
+    assert!(
+        r.has(FindingCode::NoSpeech) && !r.accepted && r.findings.len() == 1,
+        "{r}"
+    );
     let r = push(Vec::new(), rate, "empty");
     assert!(r.has(FindingCode::NoSpeech) && !r.accepted, "{r}");
 
     // The clip at 8 kHz, pushed as an 8 kHz buffer: resampled, flagged narrowband.
     let tel = resample_to(&audio.samples, rate, SampleRate(8_000)).unwrap();
     let r = push(tel, SampleRate(8_000), "8 kHz");
-    assert!(r.has(FindingCode::Narrowband) && r.accepted && r.input_rate_hz == 8_000, "{r}");
+    assert!(
+        r.has(FindingCode::Narrowband) && r.accepted && r.input_rate_hz == 8_000,
+        "{r}"
+    );
 
     // Errors stay errors: NaN samples, a missing file.
     let mut e = Enroller::new(&engine, "p225", cfg);
-    let bad = e.push_audio(&AudioBuf::new(vec![f32::NAN; 16_000], rate), "nan").unwrap_err();
+    let bad = e
+        .push_audio(&AudioBuf::new(vec![f32::NAN; 16_000], rate), "nan")
+        .unwrap_err();
     assert!(matches!(bad, Error::InvalidAudio { .. }), "{bad}");
     let missing = e.push_file(Path::new("/nonexistent/x.wav")).unwrap_err();
     assert_eq!(missing.kind(), voiceguard::ErrorKind::Io);

@@ -1,7 +1,7 @@
 //! The voiceprint store: encryption, authentication, atomic saves under
 //! SIGKILL, erasure, locking, model checks and the v1 -> v2 upgrade.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use voiceguard::voiceprint::format::{self, MemberRecord, Payload};
 use voiceguard::voiceprint::{seal, unseal, Access, Member, StoreKey, VoiceprintStore};
 use voiceguard::ErrorKind;

@@ -45,7 +45,7 @@ fn store_writer_child() {
     let mut i = 0u32;
     loop {
         // Alternate between content A (ana) and B (ana + ben).
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             s.put(member("ben", 2)).unwrap();
         } else {
             s.forget("ben").unwrap();

@@ -1,16 +1,11 @@
 //! End-to-end tests of the `voiceguard` binary on the demo clips in
 //! examples/data/ (real speech, committed) and on broken files made here.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{json_of, repo, validate, vg};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
 
 /// Demo clips grouped by speaker (file names are `<speaker>_<n>.wav`).
 fn demo() -> BTreeMap<String, Vec<PathBuf>> {
@@ -27,22 +22,6 @@ fn demo() -> BTreeMap<String, Vec<PathBuf>> {
         v.sort();
     }
     m
-}
-
-fn vg() -> Command {
-    Command::cargo_bin("voiceguard").unwrap()
-}
-
-fn validate(schema: &str, doc: &serde_json::Value) {
-    let schema: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(repo().join("docs").join(schema)).unwrap()).unwrap();
-    let v = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = v.iter_errors(doc).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{schema}: {errors:?}");
-}
-
-fn json_of(out: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(out).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
 }
 
 #[test]

@@ -1,34 +1,14 @@
 //! keygen / enroll / members / verify / forget through the real binary, on the
 //! demo clips and (where present) on ../shared/speech.
 
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+mod common;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use assert_cmd::Command;
+use common::{json_of, repo, validate, vg};
+use std::path::PathBuf;
 
 fn demo(name: &str) -> PathBuf {
     repo().join("examples/data").join(name)
-}
-
-fn vg() -> Command {
-    Command::cargo_bin("voiceguard").unwrap()
-}
-
-fn json_of(out: &[u8]) -> serde_json::Value {
-    serde_json::from_slice(out).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
-}
-
-fn validate(schema: &str, doc: &serde_json::Value) {
-    let schema: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(repo().join("docs").join(schema)).unwrap()).unwrap();
-    let v = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = v.iter_errors(doc).map(|e| e.to_string()).collect();
-    assert!(errors.is_empty(), "{schema}: {errors:?}");
 }
 
 struct Home {

@@ -231,10 +231,22 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 /// the format's limits (too many members, long names, wrong dimensions).
 pub fn encode_payload(p: &Payload) -> Result<Vec<u8>, FormatError> {
     validate(p)?;
+    Ok(encode_layout(p, VERSION))
+}
+
+/// Writes `p` in the layout of `version` (1: no timestamps; 2: with them).
+fn encode_layout(p: &Payload, version: u16) -> Vec<u8> {
     let dim = p.dim as usize;
+    let times = if version >= 2 { 16 } else { 0 };
     // The exact size, so the buffer never reallocates (a reallocation would
     // free plaintext without wiping it).
-    let size = 2 + p.model_id.len() + 8 + p.members.iter().map(|m| 2 + m.name.len() + dim * 4 + 28).sum::<usize>();
+    let size = 2
+        + p.model_id.len()
+        + 8
+        + p.members
+            .iter()
+            .map(|m| 2 + m.name.len() + dim * 4 + 12 + times)
+            .sum::<usize>();
     let mut out = Vec::with_capacity(size);
     put_str(&mut out, &p.model_id);
     out.extend_from_slice(&p.dim.to_le_bytes());
@@ -247,10 +259,12 @@ pub fn encode_payload(p: &Payload) -> Result<Vec<u8>, FormatError> {
         out.extend_from_slice(&m.utterances.to_le_bytes());
         out.extend_from_slice(&m.speech_s.to_bits().to_le_bytes());
         out.extend_from_slice(&m.consistency.to_bits().to_le_bytes());
-        out.extend_from_slice(&m.created_unix.to_le_bytes());
-        out.extend_from_slice(&m.updated_unix.to_le_bytes());
+        if version >= 2 {
+            out.extend_from_slice(&m.created_unix.to_le_bytes());
+            out.extend_from_slice(&m.updated_unix.to_le_bytes());
+        }
     }
-    Ok(out)
+    out
 }
 
 fn validate(p: &Payload) -> Result<(), FormatError> {
@@ -342,20 +356,7 @@ pub fn decode_payload(bytes: &[u8], version: u16) -> Result<Payload, FormatError
 /// tests of the upgrade path: voiceguard itself always writes [`VERSION`].
 #[must_use]
 pub fn encode_payload_v1_for_tests(p: &Payload) -> Vec<u8> {
-    let mut out = Vec::new();
-    put_str(&mut out, &p.model_id);
-    out.extend_from_slice(&p.dim.to_le_bytes());
-    out.extend_from_slice(&u32::try_from(p.members.len()).unwrap_or(u32::MAX).to_le_bytes());
-    for m in &p.members {
-        put_str(&mut out, &m.name);
-        for v in &m.voiceprint {
-            out.extend_from_slice(&v.to_bits().to_le_bytes());
-        }
-        out.extend_from_slice(&m.utterances.to_le_bytes());
-        out.extend_from_slice(&m.speech_s.to_bits().to_le_bytes());
-        out.extend_from_slice(&m.consistency.to_bits().to_le_bytes());
-    }
-    out
+    encode_layout(p, 1)
 }
 
 #[cfg(test)]
