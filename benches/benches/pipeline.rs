@@ -1,6 +1,7 @@
-//! Front end and embedding on real speech, one thread. Throughput is reported
-//! by criterion as elements (audio samples) per second; divide by 16 000 for
-//! the real-time factor. The naive-DFT mel front end runs as the in-process peer.
+//! Front end and embedding on 10 s of real speech, one thread. Throughput is
+//! reported by criterion as elements (audio samples) per second; divide by
+//! 16 000 for the real-time factor. The two front ends run side by side in the
+//! same process; the peers in other runtimes come with the benches issue.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use voiceguard::dsp::{FbankConfig, FbankPlan, MelConfig, MelPlan};
