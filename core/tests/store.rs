@@ -3,47 +3,12 @@
 
 use std::path::PathBuf;
 use voiceguard::voiceprint::format::{self, MemberRecord, Payload};
-use voiceguard::voiceprint::{seal, unseal, Access, Member, StoreKey, VoiceprintStore};
+mod common;
+
+use voiceguard::voiceprint::{seal, unseal, Access, StoreKey, VoiceprintStore};
 use voiceguard::ErrorKind;
 
-const MODEL: &str = "ge2e:563fbaeeaeb7";
-const DIM: usize = 256;
-
-fn key(b: u8) -> StoreKey {
-    StoreKey::from_bytes(&[b; 32]).unwrap()
-}
-
-/// A deterministic unit vector standing in for a voiceprint (these tests are
-/// about the file, not about speech; the corpus tests enroll real voices).
-fn vector(seed: u32) -> Vec<f32> {
-    let mut s = u64::from(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let v: Vec<f32> = (0..DIM)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-        })
-        .collect();
-    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-    v.into_iter().map(|x| x / n).collect()
-}
-
-fn member(name: &str, seed: u32) -> Member {
-    Member {
-        name: name.into(),
-        voiceprint: vector(seed),
-        utterances: 3,
-        speech_s: 16.0 + seed as f32,
-        consistency: 0.9,
-        created_unix: 0,
-        updated_unix: 0,
-    }
-}
-
-fn names(s: &VoiceprintStore) -> Vec<String> {
-    s.members().iter().map(|m| m.name.clone()).collect()
-}
+use common::{key, member, names, vector, DIM, MODEL};
 
 #[test]
 fn round_trip_and_reopen() {

@@ -3,34 +3,12 @@
 //! (Its own test binary: a child forked while another test holds a lock
 //! would briefly share that lock.)
 
+mod common;
+
+use common::{key, member, names, DIM, MODEL};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use voiceguard::voiceprint::{Access, Member, StoreKey, VoiceprintStore};
-
-const MODEL: &str = "ge2e:563fbaeeaeb7";
-const DIM: usize = 256;
-
-fn key(b: u8) -> StoreKey {
-    StoreKey::from_bytes(&[b; 32]).unwrap()
-}
-
-fn member(name: &str, seed: u32) -> Member {
-    let mut v = vec![0.0f32; DIM];
-    v[seed as usize % DIM] = 1.0;
-    Member {
-        name: name.into(),
-        voiceprint: v,
-        utterances: 3,
-        speech_s: 16.0,
-        consistency: 0.9,
-        created_unix: 0,
-        updated_unix: 0,
-    }
-}
-
-fn names(s: &VoiceprintStore) -> Vec<String> {
-    s.members().iter().map(|m| m.name.clone()).collect()
-}
+use voiceguard::voiceprint::{Access, VoiceprintStore};
 
 /// The writer half of the kill test: runs only when re-executed by
 /// `killed_writers_leave_old_or_new_content` with `VG_STORE_WRITER` set.

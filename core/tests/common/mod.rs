@@ -71,3 +71,51 @@ pub fn read_i16_wav(path: &Path) -> Vec<f32> {
 pub fn floats(v: &serde_json::Value) -> Vec<f64> {
     v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
 }
+
+// Store test helpers (store.rs, store_kill.rs).
+
+use voiceguard::voiceprint::{Member, StoreKey, VoiceprintStore};
+
+/// Model id the store tests use.
+pub const MODEL: &str = "ge2e:563fbaeeaeb7";
+/// Voiceprint dimension the store tests use.
+pub const DIM: usize = 256;
+
+/// A fixed test key.
+pub fn key(b: u8) -> StoreKey {
+    StoreKey::from_bytes(&[b; 32]).unwrap()
+}
+
+/// A deterministic unit vector standing in for a voiceprint (these tests are
+/// about the file, not about speech; the corpus tests enroll real voices).
+pub fn vector(seed: u32) -> Vec<f32> {
+    let mut s = u64::from(seed).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let v: Vec<f32> = (0..DIM)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+        })
+        .collect();
+    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    v.into_iter().map(|x| x / n).collect()
+}
+
+/// A test member with voiceprint `vector(seed)`.
+pub fn member(name: &str, seed: u32) -> Member {
+    Member {
+        name: name.into(),
+        voiceprint: vector(seed),
+        utterances: 3,
+        speech_s: 16.0 + seed as f32,
+        consistency: 0.9,
+        created_unix: 0,
+        updated_unix: 0,
+    }
+}
+
+/// Member names in order.
+pub fn names(s: &VoiceprintStore) -> Vec<String> {
+    s.members().iter().map(|m| m.name.clone()).collect()
+}
