@@ -512,3 +512,22 @@ fn resampling_keeps_phase_at_common_rates() {
     // A 0 Hz rate is an error, not a panic (division by zero).
     assert!(voiceguard::audio::resample_to(&[0.0; 100], SampleRate(0), SampleRate::MODEL).is_err());
 }
+
+/// A file larger than `max_file_bytes` is refused before it is read.
+#[test]
+fn file_size_limit_is_checked_before_reading() {
+    let path = data_dir().join("arctic-awb_1.wav");
+    let size = std::fs::metadata(&path).unwrap().len();
+    let limits = Limits {
+        max_file_bytes: size - 1,
+        ..Limits::default()
+    };
+    let err = voiceguard::audio::read_file(&path, &limits).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::LimitExceeded);
+    assert!(err.to_string().contains("file size"), "{err}");
+    let ok = Limits {
+        max_file_bytes: size,
+        ..Limits::default()
+    };
+    assert!(voiceguard::audio::read_file(&path, &ok).is_ok());
+}

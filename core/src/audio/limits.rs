@@ -11,6 +11,8 @@ pub struct Limits {
     pub min_rate_hz: u32,
     /// Highest accepted sample rate in Hz (default 384 000).
     pub max_rate_hz: u32,
+    /// Largest file read into memory, in bytes (default 2 GiB).
+    pub max_file_bytes: u64,
 }
 
 impl Default for Limits {
@@ -20,6 +22,7 @@ impl Default for Limits {
             max_channels: 32,
             min_rate_hz: 4_000,
             max_rate_hz: 384_000,
+            max_file_bytes: 2 << 30,
         }
     }
 }

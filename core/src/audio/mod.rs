@@ -52,6 +52,15 @@ fn sniff(head: &[u8]) -> Option<Sniffed> {
 /// [`Error::LimitExceeded`] if it breaks `limits`; [`Error::InvalidAudio`] if
 /// it is empty or holds non-finite samples.
 pub fn read_file(path: &Path, limits: &Limits) -> Result<AudioBuf> {
+    let size = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?.len();
+    if size > limits.max_file_bytes {
+        return Err(Error::LimitExceeded {
+            path: path.into(),
+            what: "the file size",
+            actual: format!("{size} bytes"),
+            limit: format!("{} bytes", limits.max_file_bytes),
+        });
+    }
     let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
     read_bytes(&bytes, path, limits)
 }
