@@ -74,3 +74,27 @@ fn manifest_with_wrong_feature_count_is_refused() {
     assert_eq!(err.kind(), voiceguard::ErrorKind::ModelMismatch);
     assert!(err.to_string().contains("80"), "{err}");
 }
+
+/// Batched window embeddings equal embedding each window on its own.
+#[test]
+fn batched_windows_equal_separate_utterances() {
+    let enc = SpeakerEncoder::bundled().unwrap();
+    let path = common::repo_root().join("examples/data/librivox-sas01_1.wav");
+    let x = voiceguard::audio::read_file(&path, &voiceguard::audio::Limits::default())
+        .unwrap()
+        .samples;
+    let (window, hop) = (25_600, 6_400); // 1.6 s every 0.4 s
+    let got = enc.embed_windows(&x, window, hop).unwrap();
+    assert_eq!(got.len(), (x.len() - window).div_ceil(hop) + 1);
+    let mut worst = 0.0f32;
+    for (start, e) in &got {
+        let want = enc.embed_utterance(&x[*start..(*start + window).min(x.len())]).unwrap();
+        for (a, b) in e.as_slice().iter().zip(want.as_slice()) {
+            worst = worst.max((a - b).abs());
+        }
+    }
+    println!("{} windows, max |batched - separate| = {worst:.2e}", got.len());
+    assert!(worst <= 1e-5, "{worst}");
+    assert!(enc.embed_windows(&x, 0, 1).is_err());
+    assert!(enc.embed_windows(&[], 10, 1).is_err());
+}

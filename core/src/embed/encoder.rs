@@ -341,7 +341,9 @@ impl SpeakerEncoder {
 
     /// Embeddings of sliding windows of `window` samples every `hop` samples
     /// over `samples` (the last window may be shorter; at least one window).
-    /// Each window is embedded as an utterance. Returns `(start_sample, embedding)`.
+    /// Each window is embedded as an utterance (as [`SpeakerEncoder::embed_utterance`]
+    /// on that slice would), but the partials of all windows share model runs
+    /// of up to [`MAX_BATCH`]. Returns `(start_sample, embedding)`.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if `window` or `hop` is 0; otherwise as
@@ -354,20 +356,72 @@ impl SpeakerEncoder {
                 expected: "both at least 1 sample".into(),
             });
         }
-        let mut st = self.make_state();
-        let mut out = Vec::new();
-        let mut start = 0;
-        loop {
-            let end = (start + window).min(samples.len());
-            let mut e = vec![0.0; self.dim()];
-            self.embed_utterance_into(&samples[start..end], &mut st, &mut e)?;
-            out.push((start, Embedding::normalized(e)?));
-            if end >= samples.len() {
-                break;
-            }
-            start += hop;
+        let buffer = Path::new("<buffer>");
+        if samples.is_empty() {
+            return Err(Error::InvalidAudio {
+                path: buffer.into(),
+                reason: "no samples (0.0 s of audio)".into(),
+            });
         }
-        Ok(out)
+        crate::audio::check_finite_samples(samples, buffer)?;
+        let mut starts = vec![0usize];
+        while starts.last().is_some_and(|&s| s + window < samples.len()) {
+            let next = starts.last().map_or(0, |s| s + hop);
+            starts.push(next);
+        }
+        let (dim, n_feat) = (self.dim(), self.manifest.n_features());
+        let win = self.manifest.partials.window_frames;
+        let mut st = self.make_state();
+        let mut sums = vec![0.0f64; starts.len() * dim];
+        let mut batch: Vec<f32> = Vec::with_capacity(MAX_BATCH * win * n_feat);
+        let mut owners: Vec<usize> = Vec::with_capacity(MAX_BATCH);
+        let mut out = vec![0.0f32; MAX_BATCH * dim];
+        let mut flush = |batch: &mut Vec<f32>, owners: &mut Vec<usize>, sums: &mut [f64]| -> Result<()> {
+            if owners.is_empty() {
+                return Ok(());
+            }
+            let out = &mut out[..owners.len() * dim];
+            self.run_features(batch, owners.len(), win, out)?;
+            for (p, &w) in out.chunks_exact(dim).zip(owners.iter()) {
+                let norm = p
+                    .iter()
+                    .map(|&v| f64::from(v) * f64::from(v))
+                    .sum::<f64>()
+                    .sqrt()
+                    .max(1e-12);
+                for (a, v) in sums[w * dim..(w + 1) * dim].iter_mut().zip(p) {
+                    *a += f64::from(*v) / norm;
+                }
+            }
+            batch.clear();
+            owners.clear();
+            Ok(())
+        };
+        for (w, &start) in starts.iter().enumerate() {
+            let slice = &samples[start..(start + window).min(samples.len())];
+            let ranges = self.partial_ranges(slice.len());
+            let total_frames = ranges.last().map_or(0, |r| r.end);
+            st.features.resize(total_frames * n_feat, 0.0);
+            self.frontend
+                .process_frames_into(slice, total_frames, &mut st.frontend, &mut st.features)?;
+            for r in ranges {
+                batch.extend_from_slice(&st.features[r.start * n_feat..r.end * n_feat]);
+                owners.push(w);
+                if owners.len() == MAX_BATCH {
+                    flush(&mut batch, &mut owners, &mut sums)?;
+                }
+            }
+        }
+        flush(&mut batch, &mut owners, &mut sums)?;
+        starts
+            .iter()
+            .zip(sums.chunks_exact(dim))
+            .map(|(&start, acc)| {
+                #[allow(clippy::cast_possible_truncation)]
+                let v: Vec<f32> = acc.iter().map(|&a| a as f32).collect();
+                Ok((start, Embedding::normalized(v)?))
+            })
+            .collect()
     }
 }
 
