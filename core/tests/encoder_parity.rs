@@ -97,4 +97,7 @@ fn batched_windows_equal_separate_utterances() {
     assert!(worst <= 1e-5, "{worst}");
     assert!(enc.embed_windows(&x, 0, 1).is_err());
     assert!(enc.embed_windows(&[], 10, 1).is_err());
+    // A hop longer than the window never starts a window past the end.
+    let sparse = enc.embed_windows(&x[..20_000], 4_000, 9_000).unwrap();
+    assert_eq!(sparse.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [0, 9_000, 18_000]);
 }

@@ -361,20 +361,6 @@ fn enroll_three_speakers_and_refuse_another_voice() {
     ));
 }
 
-/// White noise in [-a, a] (xorshift64), fixed seed.
-fn noise(n: usize, a: f32, mut s: u64) -> Vec<f32> {
-    (0..n)
-        .map(|_| {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            #[allow(clippy::cast_precision_loss)]
-            let u = (s >> 11) as f32 / (1u64 << 53) as f32;
-            a * (2.0 * u - 1.0)
-        })
-        .collect()
-}
-
 #[test]
 fn damaged_clips_get_findings() {
     let Some(corpus) = common::corpus() else { return };
@@ -415,7 +401,7 @@ fn damaged_clips_get_findings() {
     let noisy: Vec<f32> = audio
         .samples
         .iter()
-        .zip(noise(audio.samples.len(), a, 42))
+        .zip(common::noise(audio.samples.len(), a, 42))
         .map(|(x, w)| x + w)
         .collect();
     let r = push(noisy, rate, "noise 5 dB");

@@ -99,21 +99,12 @@ pub fn enroll(
 }
 
 #[derive(Serialize)]
-struct MemberJson {
-    name: String,
-    utterances: u32,
-    speech_s: f32,
-    consistency: f32,
-    created_unix: i64,
-    updated_unix: i64,
-}
-
-#[derive(Serialize)]
-struct MembersJson {
+struct MembersJson<'a> {
     schema_version: u32,
     store: String,
-    model: String,
-    members: Vec<MemberJson>,
+    model: &'a str,
+    /// Serialised without their voiceprints (see `Member`).
+    members: &'a [voiceguard::voiceprint::Member],
 }
 
 fn date(unix: i64) -> String {
@@ -138,19 +129,8 @@ pub fn members(engine: &Engine, args: &StoreArgs, json: bool) -> voiceguard::Res
         print_json(&MembersJson {
             schema_version: SCHEMA_VERSION,
             store: show(&args.store),
-            model: store.model_id().to_string(),
-            members: store
-                .members()
-                .iter()
-                .map(|m| MemberJson {
-                    name: m.name.clone(),
-                    utterances: m.utterances,
-                    speech_s: m.speech_s,
-                    consistency: m.consistency,
-                    created_unix: m.created_unix,
-                    updated_unix: m.updated_unix,
-                })
-                .collect(),
+            model: store.model_id(),
+            members: store.members(),
         });
         return Ok(0);
     }

@@ -44,8 +44,16 @@ impl std::fmt::Debug for SpeakerEncoder {
 #[derive(Debug)]
 pub struct EncoderState {
     frontend: FrontEndState,
+    /// Features of the segment being cut into partials.
     features: Vec<f32>,
-    partials: Vec<f32>,
+    /// Features of the partials waiting for a model run (at most `MAX_BATCH`).
+    batch: Vec<f32>,
+    /// Which segment each waiting partial belongs to.
+    owners: Vec<usize>,
+    /// Model output of one run (`MAX_BATCH * dim`).
+    out: Vec<f32>,
+    /// Per-segment sums of the L2-normalised partial embeddings.
+    sums: Vec<f64>,
 }
 
 impl SpeakerEncoder {
@@ -162,7 +170,10 @@ impl SpeakerEncoder {
         EncoderState {
             frontend: self.frontend.make_state(),
             features: Vec::new(),
-            partials: Vec::new(),
+            batch: Vec::with_capacity(MAX_BATCH * self.manifest.partials.window_frames * self.manifest.n_features()),
+            owners: Vec::with_capacity(MAX_BATCH),
+            out: vec![0.0; MAX_BATCH * self.dim()],
+            sums: Vec::new(),
         }
     }
 
@@ -238,44 +249,90 @@ impl SpeakerEncoder {
         )
     }
 
-    /// Embeddings of every partial window of `samples` (mono, model rate),
-    /// all partials batched into as few model runs as possible. Returns
-    /// `partials * dim` values in `state.partials` and the partial count.
-    fn partials_into(&self, samples: &[f32], state: &mut EncoderState) -> Result<usize> {
-        let ranges = self.partial_ranges(samples.len());
-        let n_feat = self.manifest.n_features();
+    /// Cuts each segment of `samples` into its partial windows (as if the
+    /// segment were a whole utterance), runs the partials of all segments
+    /// through the model in batches of up to [`MAX_BATCH`], and calls
+    /// `each(segment_index, partial_embedding)` in order. Buffers come from
+    /// `state`, so repeated calls do not allocate.
+    fn for_each_partial(
+        &self,
+        samples: &[f32],
+        segments: &[Range<usize>],
+        state: &mut EncoderState,
+        mut each: impl FnMut(usize, &[f32]),
+    ) -> Result<()> {
+        let (dim, n_feat) = (self.dim(), self.manifest.n_features());
         let win = self.manifest.partials.window_frames;
-        let total_frames = ranges.last().map_or(0, |r| r.end);
-        state.features.resize(total_frames * n_feat, 0.0);
-        self.frontend
-            .process_frames_into(samples, total_frames, &mut state.frontend, &mut state.features)?;
-        let dim = self.dim();
-        state.partials.resize(ranges.len() * dim, 0.0);
-        let mut batch_buf = Vec::with_capacity(MAX_BATCH.min(ranges.len()) * win * n_feat);
-        for (chunk_idx, chunk) in ranges.chunks(MAX_BATCH).enumerate() {
-            batch_buf.clear();
-            for r in chunk {
-                batch_buf.extend_from_slice(&state.features[r.start * n_feat..r.end * n_feat]);
+        let flush = |st: &mut EncoderState, each: &mut dyn FnMut(usize, &[f32])| -> Result<()> {
+            if st.owners.is_empty() {
+                return Ok(());
             }
-            let first = chunk_idx * MAX_BATCH;
-            let out = &mut state.partials[first * dim..(first + chunk.len()) * dim];
-            self.run_features(&batch_buf, chunk.len(), win, out)?;
+            let n = st.owners.len();
+            self.run_features(&st.batch, n, win, &mut st.out[..n * dim])?;
+            for (p, &owner) in st.out.chunks_exact(dim).zip(&st.owners) {
+                each(owner, p);
+            }
+            st.batch.clear();
+            st.owners.clear();
+            Ok(())
+        };
+        state.batch.clear();
+        state.owners.clear();
+        for (seg, range) in segments.iter().enumerate() {
+            let slice = &samples[range.clone()];
+            let ranges = self.partial_ranges(slice.len());
+            let total_frames = ranges.last().map_or(0, |r| r.end);
+            state.features.resize(total_frames * n_feat, 0.0);
+            self.frontend
+                .process_frames_into(slice, total_frames, &mut state.frontend, &mut state.features)?;
+            for r in ranges {
+                state
+                    .batch
+                    .extend_from_slice(&state.features[r.start * n_feat..r.end * n_feat]);
+                state.owners.push(seg);
+                if state.owners.len() == MAX_BATCH {
+                    flush(state, &mut each)?;
+                }
+            }
         }
-        Ok(ranges.len())
+        flush(state, &mut each)
+    }
+
+    /// Resemblyzer's utterance embedding of each segment, written
+    /// unnormalised into `state.sums` (`segments.len() * dim`): the sum of the
+    /// segment's L2-normalised partial embeddings.
+    fn segment_sums(&self, samples: &[f32], segments: &[Range<usize>], state: &mut EncoderState) -> Result<()> {
+        check_samples(samples)?;
+        let dim = self.dim();
+        let mut sums = std::mem::take(&mut state.sums);
+        sums.clear();
+        sums.resize(segments.len() * dim, 0.0);
+        let result = self.for_each_partial(samples, segments, state, |seg, p| {
+            let norm = p
+                .iter()
+                .map(|&v| f64::from(v) * f64::from(v))
+                .sum::<f64>()
+                .sqrt()
+                .max(1e-12);
+            for (a, v) in sums[seg * dim..(seg + 1) * dim].iter_mut().zip(p) {
+                *a += f64::from(*v) / norm;
+            }
+        });
+        state.sums = sums;
+        result
     }
 
     /// Embeddings of each partial window of `samples` (mono f32 at the model rate).
     ///
     /// # Errors
     /// As [`SpeakerEncoder::embed_utterance`].
+    #[allow(clippy::single_range_in_vec_init)] // one segment: the whole input
     pub fn embed_partials(&self, samples: &[f32]) -> Result<Vec<Embedding>> {
+        check_samples(samples)?;
         let mut st = self.make_state();
-        let n = self.partials_into(samples, &mut st)?;
-        st.partials
-            .chunks_exact(self.dim())
-            .take(n)
-            .map(|p| Embedding::normalized(p.to_vec()))
-            .collect()
+        let mut raw = Vec::new();
+        self.for_each_partial(samples, &[0..samples.len()], &mut st, |_, p| raw.push(p.to_vec()))?;
+        raw.into_iter().map(Embedding::normalized).collect()
     }
 
     /// Resemblyzer's `embed_utterance`: the mean of the L2-normalised partial
@@ -297,46 +354,17 @@ impl SpeakerEncoder {
     ///
     /// # Errors
     /// As [`SpeakerEncoder::embed_utterance`], plus [`Error::BufferLength`].
+    #[allow(clippy::single_range_in_vec_init)] // one segment: the whole input
     pub fn embed_utterance_into(&self, samples: &[f32], state: &mut EncoderState, out: &mut [f32]) -> Result<()> {
-        let dim = self.dim();
-        if out.len() != dim {
+        if out.len() != self.dim() {
             return Err(Error::BufferLength {
                 what: "embedding output",
-                expected: dim,
+                expected: self.dim(),
                 actual: out.len(),
             });
         }
-        let buffer = Path::new("<buffer>");
-        if samples.is_empty() {
-            return Err(Error::InvalidAudio {
-                path: buffer.into(),
-                reason: "no samples (0.0 s of audio)".into(),
-            });
-        }
-        crate::audio::check_finite_samples(samples, buffer)?;
-        let n = self.partials_into(samples, state)?;
-        let mut acc = vec![0.0f64; dim];
-        for p in state.partials.chunks_exact(dim).take(n) {
-            let norm = p
-                .iter()
-                .map(|&v| f64::from(v) * f64::from(v))
-                .sum::<f64>()
-                .sqrt()
-                .max(1e-12);
-            for (a, v) in acc.iter_mut().zip(p) {
-                *a += f64::from(*v) / norm;
-            }
-        }
-        let norm = acc.iter().map(|a| a * a).sum::<f64>().sqrt();
-        if !(norm.is_finite() && norm > 0.0) {
-            return Err(Error::Internal(format!("utterance embedding has norm {norm}")));
-        }
-        for (o, a) in out.iter_mut().zip(&acc) {
-            #[allow(clippy::cast_possible_truncation)]
-            let v = (a / norm) as f32;
-            *o = v;
-        }
-        Ok(())
+        self.segment_sums(samples, &[0..samples.len()], state)?;
+        normalize_into(&state.sums, out)
     }
 
     /// Embeddings of sliding windows of `window` samples every `hop` samples
@@ -348,6 +376,7 @@ impl SpeakerEncoder {
     /// # Errors
     /// [`Error::InvalidArgument`] if `window` or `hop` is 0; otherwise as
     /// [`SpeakerEncoder::embed_utterance`].
+    #[allow(clippy::single_range_in_vec_init)] // the list of windows starts with one
     pub fn embed_windows(&self, samples: &[f32], window: usize, hop: usize) -> Result<Vec<(usize, Embedding)>> {
         if window == 0 || hop == 0 {
             return Err(Error::InvalidArgument {
@@ -356,73 +385,54 @@ impl SpeakerEncoder {
                 expected: "both at least 1 sample".into(),
             });
         }
-        let buffer = Path::new("<buffer>");
-        if samples.is_empty() {
-            return Err(Error::InvalidAudio {
-                path: buffer.into(),
-                reason: "no samples (0.0 s of audio)".into(),
-            });
+        let mut windows = vec![0..window.min(samples.len())];
+        // Next window while the last one stops short of the end (a hop longer
+        // than the window can skip the tail, but never starts past the end).
+        while let Some(last) = windows
+            .last()
+            .filter(|w| w.end < samples.len() && w.start + hop < samples.len())
+        {
+            let start = last.start + hop;
+            windows.push(start..(start + window).min(samples.len()));
         }
-        crate::audio::check_finite_samples(samples, buffer)?;
-        let mut starts = vec![0usize];
-        while starts.last().is_some_and(|&s| s + window < samples.len()) {
-            let next = starts.last().map_or(0, |s| s + hop);
-            starts.push(next);
-        }
-        let (dim, n_feat) = (self.dim(), self.manifest.n_features());
-        let win = self.manifest.partials.window_frames;
         let mut st = self.make_state();
-        let mut sums = vec![0.0f64; starts.len() * dim];
-        let mut batch: Vec<f32> = Vec::with_capacity(MAX_BATCH * win * n_feat);
-        let mut owners: Vec<usize> = Vec::with_capacity(MAX_BATCH);
-        let mut out = vec![0.0f32; MAX_BATCH * dim];
-        let mut flush = |batch: &mut Vec<f32>, owners: &mut Vec<usize>, sums: &mut [f64]| -> Result<()> {
-            if owners.is_empty() {
-                return Ok(());
-            }
-            let out = &mut out[..owners.len() * dim];
-            self.run_features(batch, owners.len(), win, out)?;
-            for (p, &w) in out.chunks_exact(dim).zip(owners.iter()) {
-                let norm = p
-                    .iter()
-                    .map(|&v| f64::from(v) * f64::from(v))
-                    .sum::<f64>()
-                    .sqrt()
-                    .max(1e-12);
-                for (a, v) in sums[w * dim..(w + 1) * dim].iter_mut().zip(p) {
-                    *a += f64::from(*v) / norm;
-                }
-            }
-            batch.clear();
-            owners.clear();
-            Ok(())
-        };
-        for (w, &start) in starts.iter().enumerate() {
-            let slice = &samples[start..(start + window).min(samples.len())];
-            let ranges = self.partial_ranges(slice.len());
-            let total_frames = ranges.last().map_or(0, |r| r.end);
-            st.features.resize(total_frames * n_feat, 0.0);
-            self.frontend
-                .process_frames_into(slice, total_frames, &mut st.frontend, &mut st.features)?;
-            for r in ranges {
-                batch.extend_from_slice(&st.features[r.start * n_feat..r.end * n_feat]);
-                owners.push(w);
-                if owners.len() == MAX_BATCH {
-                    flush(&mut batch, &mut owners, &mut sums)?;
-                }
-            }
-        }
-        flush(&mut batch, &mut owners, &mut sums)?;
-        starts
+        self.segment_sums(samples, &windows, &mut st)?;
+        windows
             .iter()
-            .zip(sums.chunks_exact(dim))
-            .map(|(&start, acc)| {
-                #[allow(clippy::cast_possible_truncation)]
-                let v: Vec<f32> = acc.iter().map(|&a| a as f32).collect();
-                Ok((start, Embedding::normalized(v)?))
+            .zip(st.sums.chunks_exact(self.dim()))
+            .map(|(w, sum)| {
+                let mut e = vec![0.0; sum.len()];
+                normalize_into(sum, &mut e)?;
+                Ok((w.start, Embedding::normalized(e)?))
             })
             .collect()
     }
+}
+
+/// Refuses empty or non-finite input to the encoder.
+fn check_samples(samples: &[f32]) -> Result<()> {
+    let buffer = Path::new("<buffer>");
+    if samples.is_empty() {
+        return Err(Error::InvalidAudio {
+            path: buffer.into(),
+            reason: "no samples (0.0 s of audio)".into(),
+        });
+    }
+    crate::audio::check_finite_samples(samples, buffer)
+}
+
+/// Writes `sum / |sum|` (computed in f64) into `out`.
+fn normalize_into(sum: &[f64], out: &mut [f32]) -> Result<()> {
+    let norm = sum.iter().map(|a| a * a).sum::<f64>().sqrt();
+    if !(norm.is_finite() && norm > 0.0) {
+        return Err(Error::Internal(format!("utterance embedding has norm {norm}")));
+    }
+    for (o, a) in out.iter_mut().zip(sum) {
+        #[allow(clippy::cast_possible_truncation)]
+        let v = (a / norm) as f32;
+        *o = v;
+    }
+    Ok(())
 }
 
 fn poisoned() -> Error {

@@ -12,12 +12,14 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use zeroize::{Zeroize, Zeroizing};
 
-/// One enrolled household member. The voiceprint is wiped from memory on drop.
-#[derive(Debug, Clone, PartialEq)]
+/// One enrolled household member. The voiceprint is wiped from memory on
+/// drop, and serialising a member (for listings) leaves it out.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Member {
     /// Display name, unique in the store.
     pub name: String,
     /// Unit-norm voiceprint (mean of the utterance embeddings, renormalised).
+    #[serde(skip)]
     pub voiceprint: Vec<f32>,
     /// Utterances enrolled.
     pub utterances: u32,

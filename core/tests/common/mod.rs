@@ -119,3 +119,17 @@ pub fn member(name: &str, seed: u32) -> Member {
 pub fn names(s: &VoiceprintStore) -> Vec<String> {
     s.members().iter().map(|m| m.name.clone()).collect()
 }
+
+/// White noise in [-a, a] (xorshift64), fixed seed.
+pub fn noise(n: usize, a: f32, mut s: u64) -> Vec<f32> {
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            #[allow(clippy::cast_precision_loss)]
+            let u = (s >> 11) as f32 / (1u64 << 53) as f32;
+            a * (2.0 * u - 1.0)
+        })
+        .collect()
+}
