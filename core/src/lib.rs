@@ -43,6 +43,7 @@ pub mod level;
 pub mod model;
 mod pipeline;
 mod score;
+pub mod screen;
 mod units;
 pub mod vad;
 pub mod voiceprint;

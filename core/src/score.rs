@@ -4,7 +4,8 @@ use crate::error::{Error, Result};
 
 /// Cosine similarity of two speaker embeddings, in [-1, 1]; higher means
 /// more alike. Same-speaker GE2E pairs are typically above 0.75.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Score(pub f32);
 
 impl Score {
@@ -48,7 +49,8 @@ impl Score {
 }
 
 /// A decision threshold on [`Score`]: scores at or above it count as the same speaker.
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Threshold(pub f32);
 
 impl Threshold {

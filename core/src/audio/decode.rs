@@ -1,6 +1,6 @@
 //! FLAC, OGG/Vorbis and MP3 decoding through symphonia (feature `decode`).
 
-use super::{AudioBuf, Limits};
+use super::{Limits, RawAudio};
 use crate::error::{Error, Result};
 use crate::units::SampleRate;
 use std::path::Path;
@@ -12,7 +12,7 @@ use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
-pub(super) fn read_compressed(bytes: &[u8], path: &Path, limits: &Limits) -> Result<AudioBuf> {
+pub(super) fn read_compressed(bytes: &[u8], path: &Path, limits: &Limits) -> Result<RawAudio> {
     let bad = |reason: String| Error::UnsupportedFormat {
         path: path.into(),
         reason,
@@ -92,5 +92,15 @@ pub(super) fn read_compressed(bytes: &[u8], path: &Path, limits: &Limits) -> Res
             reason: "the file decodes to no samples (0.0 s of audio)".into(),
         });
     }
-    AudioBuf::from_interleaved(&interleaved, channels, SampleRate(rate))
+    Ok(RawAudio {
+        interleaved,
+        channels,
+        rate: SampleRate(rate),
+        // Lossy or 16-bit sources: 16-bit output loses nothing audible.
+        precision: if params.bits_per_sample.is_some_and(|b| b > 16) {
+            super::WavSampleFormat::Float32
+        } else {
+            super::WavSampleFormat::Pcm16
+        },
+    })
 }

@@ -11,7 +11,8 @@ pub(crate) use buf::check_finite as check_finite_samples;
 pub use buf::{AudioBuf, AudioInfo};
 pub use limits::Limits;
 pub use resample::resample_to;
-pub use wav::write_wav_atomic;
+pub(crate) use wav::temp_path_beside;
+pub use wav::{write_wav_atomic, write_wav_interleaved_atomic, WavSampleFormat};
 
 use crate::error::{Error, Result};
 use crate::units::SampleRate;
@@ -52,6 +53,45 @@ fn sniff(head: &[u8]) -> Option<Sniffed> {
 /// [`Error::LimitExceeded`] if it breaks `limits`; [`Error::InvalidAudio`] if
 /// it is empty or holds non-finite samples.
 pub fn read_file(path: &Path, limits: &Limits) -> Result<AudioBuf> {
+    read_file_raw(path, limits)?.into_mono()
+}
+
+/// Decoded audio with all its channels, as the file holds it. Owns its samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawAudio {
+    /// Interleaved samples (frame after frame), f32 in [-1, 1].
+    pub interleaved: Vec<f32>,
+    /// Channels per frame (at least 1).
+    pub channels: u16,
+    /// Frames per second.
+    pub rate: SampleRate,
+    /// The WAV sample format that keeps the source's precision when written
+    /// back (16-bit PCM for sources of 16 bits or less and lossy codecs).
+    pub precision: WavSampleFormat,
+}
+
+impl RawAudio {
+    /// Number of frames (samples per channel).
+    #[must_use]
+    pub fn frames(&self) -> usize {
+        self.interleaved.len() / usize::from(self.channels.max(1))
+    }
+
+    /// Mixes down to mono (mean of channels).
+    ///
+    /// # Errors
+    /// As [`AudioBuf::from_interleaved`].
+    pub fn into_mono(self) -> Result<AudioBuf> {
+        AudioBuf::from_interleaved(&self.interleaved, self.channels, self.rate)
+    }
+}
+
+/// Like [`read_file`], but keeps every channel ([`RawAudio`]), e.g. to write a
+/// redacted copy with the input's channel count.
+///
+/// # Errors
+/// As [`read_file`].
+pub fn read_file_raw(path: &Path, limits: &Limits) -> Result<RawAudio> {
     let size = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?.len();
     if size > limits.max_file_bytes {
         return Err(Error::LimitExceeded {
@@ -62,7 +102,7 @@ pub fn read_file(path: &Path, limits: &Limits) -> Result<AudioBuf> {
         });
     }
     let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-    read_bytes(&bytes, path, limits)
+    read_bytes_raw(&bytes, path, limits)
 }
 
 /// Like [`read_file`], from bytes already in memory; `path` is used in messages.
@@ -70,6 +110,14 @@ pub fn read_file(path: &Path, limits: &Limits) -> Result<AudioBuf> {
 /// # Errors
 /// As [`read_file`].
 pub fn read_bytes(bytes: &[u8], path: &Path, limits: &Limits) -> Result<AudioBuf> {
+    read_bytes_raw(bytes, path, limits)?.into_mono()
+}
+
+/// Like [`read_bytes`], keeping every channel.
+///
+/// # Errors
+/// As [`read_file`].
+pub fn read_bytes_raw(bytes: &[u8], path: &Path, limits: &Limits) -> Result<RawAudio> {
     if bytes.is_empty() {
         return Err(Error::InvalidAudio {
             path: path.into(),
@@ -92,7 +140,7 @@ pub fn read_bytes(bytes: &[u8], path: &Path, limits: &Limits) -> Result<AudioBuf
             })
         }
     };
-    buf.check_finite(path)?;
+    check_finite_samples(&buf.interleaved, path)?;
     Ok(buf)
 }
 

@@ -1,12 +1,12 @@
 //! WAV read (hound) with limits, and atomic WAV write.
 
-use super::{AudioBuf, Limits};
+use super::{Limits, RawAudio};
 use crate::error::{Error, Result};
 use crate::units::SampleRate;
 use std::io::Cursor;
 use std::path::Path;
 
-pub(super) fn read_wav(bytes: &[u8], path: &Path, limits: &Limits) -> Result<AudioBuf> {
+pub(super) fn read_wav(bytes: &[u8], path: &Path, limits: &Limits) -> Result<RawAudio> {
     let bad = |reason: String| Error::UnsupportedFormat {
         path: path.into(),
         reason,
@@ -57,31 +57,90 @@ pub(super) fn read_wav(bytes: &[u8], path: &Path, limits: &Limits) -> Result<Aud
     if !interleaved.len().is_multiple_of(ch) {
         return Err(truncated(interleaved.len()));
     }
-    AudioBuf::from_interleaved(&interleaved, spec.channels, SampleRate(spec.sample_rate))
+    let precision = if spec.sample_format == hound::SampleFormat::Int && spec.bits_per_sample <= 16 {
+        WavSampleFormat::Pcm16
+    } else {
+        WavSampleFormat::Float32
+    };
+    Ok(RawAudio {
+        interleaved,
+        channels: spec.channels,
+        rate: SampleRate(spec.sample_rate),
+        precision,
+    })
 }
 
-/// Writes mono `samples` (f32 in [-1, 1], clipped) as 16-bit PCM WAV at `rate`,
+/// Sample format of a written WAV file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WavSampleFormat {
+    /// 16-bit signed integer PCM (`round(x * 32768)` clipped to the i16 range:
+    /// the exact inverse of reading, so 16-bit input round-trips bit for bit).
+    Pcm16,
+    /// 32-bit IEEE float.
+    Float32,
+}
+
+/// Writes mono `samples` (f32 in [-1, 1], clipped) as 16-bit PCM WAV at `rate`
+/// (scale 32768, the inverse of reading, so 16-bit input round-trips exactly),
 /// atomically: to `<path>.tmp` first, then renamed over `path`.
 ///
 /// # Errors
 /// [`Error::Io`] if writing or renaming fails; the temporary file is removed.
 pub fn write_wav_atomic(path: &Path, samples: &[f32], rate: SampleRate) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
+    write_wav_interleaved_atomic(path, samples, 1, rate, WavSampleFormat::Pcm16)
+}
+
+/// Writes `interleaved` frames of `channels` channels at `rate` as WAV in
+/// `format`, atomically: to a temporary file beside `path` (named
+/// `.<name>.vg-tmp`), flushed to disk, then renamed over `path`. A crash
+/// leaves either the old file or the new one, never a partial `path`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] if `channels` is 0 or does not divide the
+/// sample count; [`Error::Io`] if writing or renaming fails (the temporary
+/// file is removed).
+pub fn write_wav_interleaved_atomic(
+    path: &Path,
+    interleaved: &[f32],
+    channels: u16,
+    rate: SampleRate,
+    format: WavSampleFormat,
+) -> Result<()> {
+    if channels == 0 || !interleaved.len().is_multiple_of(usize::from(channels)) {
+        return Err(Error::InvalidArgument {
+            what: "channel count",
+            value: format!("{channels} for {} interleaved samples", interleaved.len()),
+            expected: "at least 1 and dividing the sample count".into(),
+        });
+    }
+    let tmp = temp_path_beside(path);
     let spec = hound::WavSpec {
-        channels: 1,
+        channels,
         sample_rate: rate.hz(),
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
+        bits_per_sample: match format {
+            WavSampleFormat::Pcm16 => 16,
+            WavSampleFormat::Float32 => 32,
+        },
+        sample_format: match format {
+            WavSampleFormat::Pcm16 => hound::SampleFormat::Int,
+            WavSampleFormat::Float32 => hound::SampleFormat::Float,
+        },
     };
     let result = (|| -> std::result::Result<(), hound::Error> {
-        let mut w = hound::WavWriter::create(&tmp, spec)?;
-        for &s in samples {
-            #[allow(clippy::cast_possible_truncation)]
-            w.write_sample((s.clamp(-1.0, 1.0) * 32767.0).round() as i16)?;
+        let file = std::fs::File::create(&tmp)?;
+        let mut w = hound::WavWriter::new(std::io::BufWriter::new(file), spec)?;
+        for &s in interleaved {
+            match format {
+                WavSampleFormat::Pcm16 => {
+                    #[allow(clippy::cast_possible_truncation)]
+                    w.write_sample((s * 32768.0).round().clamp(-32768.0, 32767.0) as i16)?;
+                }
+                WavSampleFormat::Float32 => w.write_sample(s)?,
+            }
         }
-        w.finalize()
+        w.finalize()?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        Ok(())
     })();
     let io_err = |e: hound::Error| match e {
         hound::Error::IoError(e) => e,
@@ -95,4 +154,13 @@ pub fn write_wav_atomic(path: &Path, samples: &[f32], rate: SampleRate) -> Resul
         let _ = std::fs::remove_file(&tmp);
         Error::io("rename into", path, e)
     })
+}
+
+/// `dir/.name.vg-tmp` for `dir/name`: hidden, and with an extension no audio
+/// reader picks up, so a crash never leaves something that looks like output.
+pub(crate) fn temp_path_beside(path: &Path) -> std::path::PathBuf {
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.vg-tmp"))
 }

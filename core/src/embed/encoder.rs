@@ -396,14 +396,38 @@ impl SpeakerEncoder {
             windows.push(start..(start + window).min(samples.len()));
         }
         let mut st = self.make_state();
-        self.segment_sums(samples, &windows, &mut st)?;
-        windows
-            .iter()
-            .zip(st.sums.chunks_exact(self.dim()))
-            .map(|(w, sum)| {
+        let embeddings = self.embed_ranges(samples, &windows, &mut st)?;
+        Ok(windows.iter().map(|w| w.start).zip(embeddings).collect())
+    }
+
+    /// Embeds each range of `samples` as an utterance (as
+    /// [`SpeakerEncoder::embed_utterance`] on that slice would), sharing model
+    /// runs of up to [`MAX_BATCH`] partials across ranges.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if a range is empty or out of bounds;
+    /// otherwise as [`SpeakerEncoder::embed_utterance`].
+    pub fn embed_ranges(
+        &self,
+        samples: &[f32],
+        ranges: &[Range<usize>],
+        state: &mut EncoderState,
+    ) -> Result<Vec<Embedding>> {
+        if let Some(r) = ranges.iter().find(|r| r.start >= r.end || r.end > samples.len()) {
+            return Err(Error::InvalidArgument {
+                what: "embedding range",
+                value: format!("{}..{} of {} samples", r.start, r.end, samples.len()),
+                expected: "a non-empty range inside the samples".into(),
+            });
+        }
+        self.segment_sums(samples, ranges, state)?;
+        state
+            .sums
+            .chunks_exact(self.dim())
+            .map(|sum| {
                 let mut e = vec![0.0; sum.len()];
                 normalize_into(sum, &mut e)?;
-                Ok((w.start, Embedding::normalized(e)?))
+                Embedding::normalized(e)
             })
             .collect()
     }

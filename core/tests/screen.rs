@@ -1,0 +1,95 @@
+//! Screening on the demo clips shipped in `examples/data` (no corpus needed):
+//! a household of one reader, her held-out clips, a stranger, and a mixture.
+
+mod common;
+
+use std::path::PathBuf;
+use voiceguard::audio::{self, AudioBuf, Limits};
+use voiceguard::enroll::{EnrollConfig, Enroller};
+use voiceguard::screen::{self, Decision, Label, Policy, Reason, Voiceprint};
+use voiceguard::{Engine, SampleRate};
+
+fn data(name: &str) -> PathBuf {
+    common::repo_root().join("examples/data").join(name)
+}
+
+fn load(name: &str) -> Vec<f32> {
+    audio::read_file(&data(name), &Limits::default()).unwrap().samples
+}
+
+fn household(engine: &Engine) -> Vec<f32> {
+    let config = EnrollConfig {
+        min_speech_s: 10.0,
+        ..EnrollConfig::default()
+    };
+    let mut e = Enroller::new(engine, "sas", config);
+    for n in ["librivox-sas01_1.wav", "librivox-sas01_3.wav", "librivox-sas01_4.wav"] {
+        e.push_file(&data(n)).unwrap();
+    }
+    e.finish().unwrap().into_member("sas").unwrap().voiceprint.clone()
+}
+
+fn screen(engine: &Engine, vp: &[f32], samples: Vec<f32>) -> screen::Verdict {
+    let members = [Voiceprint {
+        name: "sas",
+        vector: vp,
+    }];
+    let audio = AudioBuf::new(samples, SampleRate(16_000));
+    screen::screen_audio(
+        engine,
+        &audio,
+        &members,
+        &Policy::default(),
+        std::path::Path::new("clip"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn member_passes_stranger_is_redacted_mixture_is_cut_at_the_turns() {
+    let engine = Engine::bundled().unwrap();
+    let vp = household(&engine);
+    for n in ["librivox-sas01_2.wav", "librivox-sas01_5.wav"] {
+        let v = screen(&engine, &vp, load(n));
+        println!(
+            "{n}: {:?} {:?} windows {:?}",
+            v.decision,
+            v.reasons,
+            v.windows.iter().map(|w| w.score).collect::<Vec<_>>()
+        );
+        assert_eq!(v.decision, Decision::Pass, "{n}: {v:#?}");
+    }
+    let v = screen(&engine, &vp, load("arctic-awb_1.wav"));
+    println!("awb: {:?} {:?}", v.decision, v.reasons);
+    assert_ne!(v.decision, Decision::Pass);
+
+    // member 1, stranger, member 2, with 0.3 s pauses.
+    let (a, b, c) = (
+        load("librivox-sas01_2.wav"),
+        load("arctic-awb_1.wav"),
+        load("librivox-sas01_5.wav"),
+    );
+    let gap = vec![0.0f32; 4800];
+    let mut mix = a.clone();
+    mix.extend(&gap);
+    let b0 = mix.len() as f64 / 16_000.0;
+    mix.extend(&b);
+    let b1 = mix.len() as f64 / 16_000.0;
+    mix.extend(&gap);
+    mix.extend(&c);
+    let v = screen(&engine, &vp, mix);
+    for s in &v.spans {
+        println!(
+            "{:7.2} {:7.2} {:12} {:?} {:?}",
+            s.start_s,
+            s.end_s,
+            s.label.to_string(),
+            s.score,
+            s.action
+        );
+    }
+    println!("stranger {b0:.2}..{b1:.2}; redactions {:?}", v.redactions);
+    assert_eq!(v.decision, Decision::Redact, "{:?}", v.reasons);
+    assert!(v.reasons.contains(&Reason::OtherSpeech));
+    assert!(v.spans.iter().any(|s| s.label == Label::Member("sas".into())));
+}
