@@ -4,7 +4,10 @@
 //! 0 done and everything released, 1 processing error, 2 bad usage,
 //! 3 done but something was held or redacted (screening commands).
 
+mod demo;
 mod household;
+mod plot;
+mod screen;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -19,6 +22,10 @@ pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// Exit code: processing error.
 pub(crate) const EXIT_ERROR: u8 = 1;
+/// Exit code: bad usage (clap uses it for its own errors too).
+pub(crate) const EXIT_USAGE: u8 = 2;
+/// Exit code: done, but something was held or redacted.
+pub(crate) const EXIT_HELD: u8 = 3;
 
 #[derive(Parser)]
 #[command(
@@ -122,6 +129,13 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Screen clips against the household: pass, redact other voices, or hold back.
+    ///
+    /// Exit 0 if every clip passed, 3 if any was redacted or held, 1 if a
+    /// processing error stopped the run (e.g. the store cannot be opened), 2 on bad usage.
+    Screen(screen::ScreenArgs),
+    /// Run the main job end to end on the demo audio (throw-away key and store).
+    Demo(demo::DemoArgs),
     /// Print duration, sample rate, channels and seconds of speech of a file.
     Info {
         /// Audio file.
@@ -230,6 +244,8 @@ fn run(cli: &Cli) -> voiceguard::Result<u8> {
             threshold,
             files,
         } => household::verify(&engine, store, files, *json, *threshold),
+        Command::Screen(args) => screen::screen(&engine, args),
+        Command::Demo(args) => demo::demo(&engine, args),
         Command::Embed { files, json } => {
             let mut failed = false;
             let mut docs = Vec::with_capacity(files.len());
