@@ -10,7 +10,7 @@ use voiceguard::{Engine, Threshold};
 /// Where the store and its key are.
 #[derive(clap::Args)]
 pub struct StoreArgs {
-    /// The household's store file (created by `enroll` if missing).
+    /// The household's store file (`enroll` creates it if missing).
     #[arg(long, value_name = "FILE")]
     pub store: PathBuf,
     /// File holding the store's 32-byte key (mode 0600; see `keygen`).
