@@ -1,17 +1,18 @@
 //! From an [`Analysis`] and a household's voiceprints to labelled spans and a
 //! [`Decision`](super::Decision).
 //!
-//! 1. Each window gets its best member and cosine: `member` at or above
-//!    `accept`, `other` below `reject`, `uncertain` between. A lone
-//!    `uncertain` window between windows of one member is a dip, not a change.
-//! 2. Where the window label changes, the boundary is searched on a 50 ms
-//!    grid around the change: the position whose speech just before and just
-//!    after (one window each) differ most in score to the member concerned.
+//! 1. Each window gets its best member and cosine: confidently that member's
+//!    at or above `window_accept`, confidently someone else's below
+//!    `window_reject`, neither between (such windows place no boundary).
+//! 2. Between two consecutive confident windows of different classes, the
+//!    boundary is searched on a 50 ms grid between their centres: the
+//!    position whose speech just before and just after (one window each)
+//!    differ most in score to the member(s) concerned.
 //!    A boundary within [`SNAP_S`] of a VAD pause moves onto the pause.
 //! 3. Every span between boundaries is scored as a whole (the mean of the
 //!    window embeddings inside it, or its own embedding if it is shorter than
-//!    a window) and labelled by the same thresholds; speech whose windows all
-//!    said `other` stays `other`.
+//!    a window) and labelled by the span thresholds `accept`/`reject`; a span
+//!    that confident `other` windows delimit stays `other`.
 //! 4. The policy turns labels into a decision; every path without a
 //!    verified member for every span ends in `redact` or `hold`.
 
@@ -44,6 +45,9 @@ enum Class {
     Member(usize),
     Other,
     Uncertain,
+    /// A run of windows scoring low for everyone without being clearly
+    /// someone else's: a similar voice, or a member on a bad stretch.
+    Dip,
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -60,10 +64,10 @@ fn best(e: &[f32], members: &[Voiceprint<'_>]) -> (usize, f32) {
         .fold((0, f32::NEG_INFINITY), |acc, x| if x.1 > acc.1 { x } else { acc })
 }
 
-fn classify(member: usize, score: f32, policy: &Policy) -> Class {
-    if score >= policy.accept.0 {
+fn classify(member: usize, score: f32, accept: f32, reject: f32) -> Class {
+    if score >= accept {
         Class::Member(member)
-    } else if score < policy.reject.0 {
+    } else if score < reject {
         Class::Other
     } else {
         Class::Uncertain
@@ -124,41 +128,55 @@ pub fn decide(
         return Ok(held(map, &whole, Reason::TooShort));
     }
 
-    // 1. Windows.
+    // 1. Windows: confident member, confident other, or neither.
     let scored: Vec<(usize, f32)> = analysis
         .windows
         .iter()
         .map(|w| best(w.embedding.as_slice(), members))
         .collect();
-    let mut classes: Vec<Class> = scored.iter().map(|&(m, s)| classify(m, s, policy)).collect();
-    for k in 1..classes.len().saturating_sub(1) {
-        if classes[k] == Class::Uncertain && classes[k - 1] == classes[k + 1] {
-            if let Class::Member(_) = classes[k - 1] {
-                classes[k] = classes[k - 1];
-            }
+    let mut classes: Vec<Class> = scored
+        .iter()
+        .map(|&(m, s)| classify(m, s, policy.window_accept.0, policy.window_reject.0))
+        .collect();
+    let dip_len = usize::try_from(policy.dip_windows).unwrap_or(usize::MAX).max(1);
+    let mut k = 0;
+    while k < classes.len() {
+        let low = |j: usize| classes[j] != Class::Other && scored[j].1 < policy.dip_below.0;
+        if !low(k) {
+            k += 1;
+            continue;
         }
+        let mut j = k;
+        while j < classes.len() && low(j) {
+            j += 1;
+        }
+        if j - k >= dip_len {
+            classes[k..j].fill(Class::Dip);
+        }
+        k = j;
     }
     let windows = window_scores(analysis, &scored, members);
 
-    // 2. Boundaries between runs of one class.
+    // 2. Boundaries between consecutive confident windows of different classes.
     let rate = map.rate.hz();
     let joins = map.joins();
     let snap = secs_to_samples(SNAP_S, rate);
+    let center = |k: usize| {
+        let r = &analysis.windows[k].range;
+        usize::midpoint(r.start, r.end)
+    };
+    let confident: Vec<usize> = (0..classes.len()).filter(|&k| classes[k] != Class::Uncertain).collect();
     let mut cuts: Vec<(usize, Class, Class)> = Vec::new();
     let mut prev_cut = 0usize;
-    for k in 1..classes.len() {
-        let (a, b) = (classes[k - 1], classes[k]);
+    for pair in confident.windows(2) {
+        let (k1, k2) = (pair[0], pair[1]);
+        let (a, b) = (classes[k1], classes[k2]);
         if a == b {
             continue;
         }
-        let (wa, wb) = (&analysis.windows[k - 1].range, &analysis.windows[k].range);
-        let mid = usize::midpoint(wa.start + wa.end, wb.start + wb.end) / 2;
-        let mut cut = match (a, b) {
-            (Class::Member(_), _) | (_, Class::Member(_)) => {
-                search_boundary(analysis, members, a, b, mid, speech, embedder)?.unwrap_or(mid)
-            }
-            _ => mid,
-        };
+        let zone = center(k1).saturating_sub(analysis.hop / 2)..(center(k2) + analysis.hop / 2).min(speech);
+        let mid = usize::midpoint(center(k1), center(k2));
+        let mut cut = search_boundary(analysis, members, a, b, zone, speech, embedder)?.unwrap_or(mid);
         if let Some(&j) = joins.iter().min_by_key(|&&j| j.abs_diff(cut)) {
             if j.abs_diff(cut) <= snap {
                 cut = j;
@@ -171,16 +189,15 @@ pub fn decide(
 
     // 3. Spans between boundaries, each scored as a whole.
     let mut raw: Vec<(Range<usize>, Class)> = Vec::new();
-    let mut start = 0;
-    for (i, &(cut, a, _)) in cuts.iter().enumerate() {
-        raw.push((start..cut, a));
-        start = cut;
-        if i + 1 == cuts.len() {
-            raw.push((start..speech, cuts[i].2));
+    match (cuts.first(), cuts.last()) {
+        (Some(first), Some(last)) => {
+            raw.push((0..first.0, first.1));
+            for w in cuts.windows(2) {
+                raw.push((w[0].0..w[1].0, w[0].2));
+            }
+            raw.push((last.0..speech, last.2));
         }
-    }
-    if cuts.is_empty() {
-        raw.push((0..speech, classes[0]));
+        _ => raw.push((0..speech, confident.first().map_or(Class::Uncertain, |&k| classes[k]))),
     }
     raw.retain(|(r, _)| r.start < r.end);
     let mut labelled: Vec<(Range<usize>, Label, Option<f32>)> = Vec::with_capacity(raw.len());
@@ -204,10 +221,10 @@ pub fn decide(
                 _ => Label::Uncertain,
             }
         } else {
-            match classify(m, s, policy) {
+            match classify(m, s, policy.accept.0, policy.reject.0) {
                 Class::Member(m) => Label::Member(members[m].name.to_owned()),
                 Class::Other => Label::Other,
-                Class::Uncertain => Label::Uncertain,
+                Class::Uncertain | Class::Dip => Label::Uncertain,
             }
         };
         labelled.push((range.clone(), label, Some(s)));
@@ -321,25 +338,24 @@ fn span_embedding(analysis: &Analysis, range: &Range<usize>, embedder: &mut dyn 
     }
 }
 
-/// The boundary between a run of class `a` and one of class `b` near timeline
-/// sample `mid`: the candidate (every [`SEARCH_STEP_S`] within a window's
-/// reach of `mid`) where the window before it looks most like `a`'s member
+/// The boundary between a run of class `a` and one of class `b` inside the
+/// timeline `zone` (between the centres of the two confident windows, widened
+/// by half a hop): the candidate (every [`SEARCH_STEP_S`]) where the window before it looks most like `a`'s member
 /// and the window after it least (or the reverse, or both for two members).
 fn search_boundary(
     analysis: &Analysis,
     members: &[Voiceprint<'_>],
     a: Class,
     b: Class,
-    mid: usize,
+    zone: Range<usize>,
     speech: usize,
     embedder: &mut dyn Embedder,
 ) -> Result<Option<usize>> {
     let rate = analysis.map.rate.hz();
     let step = secs_to_samples(SEARCH_STEP_S, rate).max(1);
-    let reach = analysis.window / 2 + analysis.hop;
     let min_side = secs_to_samples(MIN_SIDE_S, rate);
-    let lo = mid.saturating_sub(reach).max(min_side);
-    let hi = (mid + reach).min(speech.saturating_sub(min_side));
+    let lo = zone.start.max(min_side);
+    let hi = zone.end.min(speech.saturating_sub(min_side));
     if lo >= hi {
         return Ok(None);
     }
@@ -356,7 +372,7 @@ fn search_boundary(
                 let v = members[m].vector;
                 sign * (dot(left.as_slice(), v) - dot(right.as_slice(), v))
             }
-            Class::Other | Class::Uncertain => 0.0,
+            Class::Other | Class::Uncertain | Class::Dip => 0.0,
         };
         side(a, 1.0) + side(b, -1.0)
     };

@@ -133,3 +133,4 @@ pub fn noise(n: usize, a: f32, mut s: u64) -> Vec<f32> {
         })
         .collect()
 }
+pub mod screening;
