@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 use voiceguard::audio::{self, AudioBuf, Limits};
 use voiceguard::enroll::{EnrollConfig, Enroller};
-use voiceguard::screen::{self, Decision, Label, Policy, Reason, Voiceprint};
+use voiceguard::screen::{self, Decision, Label, OnUncertain, Policy, Reason, Voiceprint};
 use voiceguard::{Engine, SampleRate};
 
 fn data(name: &str) -> PathBuf {
@@ -29,20 +29,17 @@ fn household(engine: &Engine) -> Vec<f32> {
     e.finish().unwrap().into_member("sas").unwrap().voiceprint.clone()
 }
 
-fn screen(engine: &Engine, vp: &[f32], samples: Vec<f32>) -> screen::Verdict {
+fn screen_with(engine: &Engine, vp: &[f32], samples: Vec<f32>, policy: &Policy) -> screen::Verdict {
     let members = [Voiceprint {
         name: "sas",
         vector: vp,
     }];
     let audio = AudioBuf::new(samples, SampleRate(16_000));
-    screen::screen_audio(
-        engine,
-        &audio,
-        &members,
-        &Policy::default(),
-        std::path::Path::new("clip"),
-    )
-    .unwrap()
+    screen::screen_audio(engine, &audio, &members, policy, std::path::Path::new("clip")).unwrap()
+}
+
+fn screen(engine: &Engine, vp: &[f32], samples: Vec<f32>) -> screen::Verdict {
+    screen_with(engine, vp, samples, &Policy::default())
 }
 
 #[test]
@@ -77,7 +74,18 @@ fn member_passes_stranger_is_redacted_mixture_is_cut_at_the_turns() {
     let b1 = mix.len() as f64 / 16_000.0;
     mix.extend(&gap);
     mix.extend(&c);
-    let v = screen(&engine, &vp, mix);
+    // Default policy: the short first turn (2.7 s of speech) is `uncertain`,
+    // so the clip is held; the stranger's turn is `other` either way.
+    let v = screen(&engine, &vp, mix.clone());
+    assert_ne!(v.decision, Decision::Pass);
+    assert!(v.reasons.contains(&Reason::OtherSpeech), "{:?}", v.reasons);
+    // Uncertain speech redacted instead of held: the output keeps the member's
+    // last turn and silences the whole stranger turn.
+    let policy = Policy {
+        on_uncertain: OnUncertain::Redact,
+        ..Policy::default()
+    };
+    let v = screen_with(&engine, &vp, mix, &policy);
     for s in &v.spans {
         println!(
             "{:7.2} {:7.2} {:12} {:?} {:?}",
@@ -90,6 +98,17 @@ fn member_passes_stranger_is_redacted_mixture_is_cut_at_the_turns() {
     }
     println!("stranger {b0:.2}..{b1:.2}; redactions {:?}", v.redactions);
     assert_eq!(v.decision, Decision::Redact, "{:?}", v.reasons);
-    assert!(v.reasons.contains(&Reason::OtherSpeech));
     assert!(v.spans.iter().any(|s| s.label == Label::Member("sas".into())));
+    // Every speech span overlapping the stranger's turn is redacted.
+    for s in v
+        .spans
+        .iter()
+        .filter(|s| s.label != Label::Nonspeech && s.end_s > b0 + 0.05 && s.start_s < b1 - 0.05)
+    {
+        assert_ne!(
+            s.action,
+            screen::Action::Keep,
+            "{s:?} inside the stranger turn {b0:.2}..{b1:.2} is kept"
+        );
+    }
 }

@@ -462,3 +462,234 @@ fn score_distributions() {
     println!("member clips>=3s {}", quantiles(&mut mc));
     println!("stranger clips   {}", quantiles(&mut sc));
 }
+
+/// The corpus's own mixtures (`mixtures/mixNN.wav`, turns in `segments.tsv`)
+/// screened for a household of their `household` speakers.
+#[test]
+fn corpus_mixtures_redact_their_strangers() {
+    let Some(d) = data() else { return };
+    let corpus = common::corpus().unwrap();
+    let text = std::fs::read_to_string(corpus.join("mixtures/segments.tsv")).unwrap();
+    let mut turns: BTreeMap<String, Vec<(f64, f64, String, String)>> = BTreeMap::new();
+    for l in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = l.split('\t').collect();
+        turns.entry(f[0].to_string()).or_default().push((
+            f[1].parse().unwrap(),
+            f[2].parse().unwrap(),
+            f[3].to_string(),
+            f[4].to_string(),
+        ));
+    }
+    let (mut st, mut st_cut, mut mt, mut mt_cut) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for (mix, ts) in &turns {
+        let samples = common::read_i16_wav(&corpus.join(format!("mixtures/{mix}.wav")));
+        let mut h: Vec<String> = ts.iter().filter(|t| t.3 == "household").map(|t| t.2.clone()).collect();
+        h.sort();
+        h.dedup();
+        let vps = members(d, &h);
+        let a = screening::analysis(&d.engine, &d.policy, &samples);
+        let mut emb = LazyEmbedder::new(&d.engine, &samples, &a.map);
+        let v = decide(&a, &vps, &d.policy, &mut emb).unwrap();
+        // Time of each turn's speech (the analysis's speech segments) redacted or held.
+        for (s, e, spk, role) in ts {
+            let (mut n, mut cut) = (0.0f64, 0.0f64);
+            for seg in &a.map.segments {
+                for t in (seg.start..seg.end).step_by(16) {
+                    let x = t as f64 / 16_000.0;
+                    if x >= *s && x < *e {
+                        n += 1.0;
+                        if v.decision == Decision::Hold || v.redactions.iter().any(|(a, b)| x >= *a && x < *b) {
+                            cut += 1.0;
+                        }
+                    }
+                }
+            }
+            println!(
+                "{mix} {s:6.2}-{e:6.2} {spk:10} {role:9}: {:5.1}% redacted or held",
+                100.0 * cut / n.max(1.0)
+            );
+            if role == "stranger" {
+                st += n;
+                st_cut += cut;
+            } else if v.decision != Decision::Hold {
+                mt += n;
+                mt_cut += cut;
+            }
+        }
+        println!("{mix}: {} {:?}; spans:", v.decision, v.reasons);
+        for sp in v.spans.iter().filter(|s| s.label != Label::Nonspeech) {
+            println!("   {:6.2}-{:6.2} {} {:?}", sp.start_s, sp.end_s, sp.label, sp.score);
+        }
+    }
+    println!(
+        "corpus mixtures: stranger speech redacted or held {:.1}%, member speech redacted {:.1}%",
+        100.0 * st_cut / st,
+        100.0 * mt_cut / mt.max(1.0)
+    );
+    assert!(st_cut / st >= 0.95);
+}
+
+/// A stranger talking over a member (at 0 and -6 dB relative to the member's
+/// level): documents how much of the overlapped stretch is redacted or held.
+#[test]
+fn overlapped_speech_is_not_released_as_member_speech() {
+    let Some(d) = data() else { return };
+    let mut rng = Rng(0x0FE1);
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    let (mut n_total, mut cut_total) = (0.0, 0.0);
+    let mut passed: Vec<String> = Vec::new();
+    for i in 0..24 {
+        let gain_db = if i % 2 == 0 { 0.0 } else { -6.0 };
+        let h = &d.households[rng.below(d.households.len())];
+        let held_out: Vec<&Clip> = d
+            .clips
+            .iter()
+            .filter(|c| h.contains(&c.speaker) && !d.enrolled[&c.speaker].used.contains(&c.rel) && c.duration_s >= 6.0)
+            .collect();
+        let strangers: Vec<&Clip> = d
+            .clips
+            .iter()
+            .filter(|c| !h.contains(&c.speaker) && !c.speaker.starts_with("fsdd-") && c.duration_s >= 3.0)
+            .collect();
+        if held_out.is_empty() {
+            continue;
+        }
+        let m = trimmed(d, &held_out[rng.below(held_out.len())].rel);
+        let s = trimmed(d, &strangers[rng.below(strangers.len())].rel);
+        let rms = |x: &[f32]| (x.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / x.len() as f64).sqrt();
+        let len = (2.5 * 16_000.0) as usize;
+        let s = &s[..len.min(s.len())];
+        let at = m.len() / 2 - s.len() / 2;
+        let g = (rms(&m) / rms(s)) * 10f64.powf(gain_db / 20.0);
+        let mut mix = m.clone();
+        for (j, v) in s.iter().enumerate() {
+            mix[at + j] += (f64::from(*v) * g) as f32;
+        }
+        let peak = mix.iter().fold(0.0f32, |p, v| p.max(v.abs()));
+        if peak > 1.0 {
+            mix.iter_mut().for_each(|v| *v /= peak);
+        }
+        let a = screening::analysis(&d.engine, &d.policy, &mix);
+        let mut emb = LazyEmbedder::new(&d.engine, &mix, &a.map);
+        let v = decide(&a, &members(d, h), &d.policy, &mut emb).unwrap();
+        let (mut n, mut cut) = (0.0, 0.0);
+        for t in (at..at + s.len()).step_by(16) {
+            let x = t as f64 / 16_000.0;
+            n += 1.0;
+            if v.decision == Decision::Hold || v.redactions.iter().any(|(a, b)| x >= *a && x < *b) {
+                cut += 1.0;
+            }
+        }
+        n_total += n;
+        cut_total += cut;
+        *outcomes
+            .entry(format!("{gain_db:+.0} dB {} {:?}", v.decision, v.reasons))
+            .or_default() += 1;
+        if v.decision == Decision::Pass {
+            println!(
+                "overlap {i} ({gain_db} dB) passed; stranger {:.2}..{:.2} s",
+                at as f64 / 16e3,
+                (at + s.len()) as f64 / 16e3
+            );
+            for w in &v.windows {
+                println!("   w {:6.2}-{:6.2} {:.3}", w.start_s, w.end_s, w.score);
+            }
+            passed.push(format!("{i} ({gain_db} dB)"));
+        }
+    }
+    println!("overlap outcomes: {outcomes:?}");
+    println!("overlapped time redacted or held: {:.1}%", 100.0 * cut_total / n_total);
+    println!("passed as member speech: {passed:?}");
+    // Known gap (README, "Screening"): a quieter stranger under a member can
+    // stay above the dip threshold; a stricter dip rule catches every one of
+    // these but holds 15-19 % of member clips.
+    assert!(
+        cut_total / n_total >= 0.7,
+        "overlapped time redacted or held {}",
+        cut_total / n_total
+    );
+    assert!(passed.len() <= 4, "{} overlaps passed", passed.len());
+}
+
+/// Digits speakers (single spoken digits, well under 1 s of speech each):
+/// their clips are too short to verify, so they are held, never passed.
+#[test]
+fn short_digit_utterances_are_held() {
+    let Some(d) = data() else { return };
+    let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();
+    let fsdd: Vec<&Clip> = d.clips.iter().filter(|c| c.speaker.starts_with("fsdd-")).collect();
+    let h: Vec<String> = d.enrolled.keys().take(3).cloned().collect();
+    let vps = members(d, &h);
+    for c in &fsdd {
+        let v = verdict(d, &c.rel, &vps, &d.policy);
+        *outcomes.entry(format!("{} {:?}", v.decision, v.reasons)).or_default() += 1;
+        assert_ne!(v.decision, Decision::Pass, "{} passed", c.rel);
+    }
+    println!("digit clips ({}) against household {h:?}: {outcomes:?}", fsdd.len());
+}
+
+/// Clip-level EER (mean of window embeddings against voiceprints), with and
+/// without adaptive s-norm against a cohort of ten single-clip speakers.
+#[test]
+fn eer_with_and_without_s_norm() {
+    let Some(d) = data() else { return };
+    let mut singles: Vec<&Clip> = d.clips.iter().filter(|c| c.role == "stranger-single-clip").collect();
+    singles.sort_by(|a, b| a.speaker.cmp(&b.speaker));
+    let cohort_clips: Vec<&Clip> = singles.iter().take(10).copied().collect();
+    let cohort_ids: Vec<&str> = cohort_clips.iter().map(|c| c.speaker.as_str()).collect();
+    let clip_emb = |c: &Clip| {
+        let a = &d.analyses[&c.rel];
+        voiceguard::Embedding::mean_of(a.windows.iter().map(|w| w.embedding.as_slice())).ok()
+    };
+    let cohort: Vec<Vec<f32>> = cohort_clips
+        .iter()
+        .filter_map(|c| clip_emb(c))
+        .map(|e| e.into_vec())
+        .collect();
+    let stats = |x: &[f32]| {
+        let mut s: Vec<f32> = cohort.iter().map(|c| dot(c, x)).collect();
+        s.sort_by(|a, b| b.total_cmp(a));
+        let top = &s[..5];
+        let mu = top.iter().sum::<f32>() / top.len() as f32;
+        let sd = (top.iter().map(|v| (v - mu).powi(2)).sum::<f32>() / top.len() as f32)
+            .sqrt()
+            .max(1e-3);
+        (mu, sd)
+    };
+    let (mut t, mut n, mut tz, mut nz) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (spk, e) in &d.enrolled {
+        let sv = stats(&e.voiceprint);
+        for c in d
+            .clips
+            .iter()
+            .filter(|c| c.duration_s >= 1.0 && !cohort_ids.contains(&c.speaker.as_str()))
+        {
+            if &c.speaker == spk && e.used.contains(&c.rel) {
+                continue;
+            }
+            let Some(x) = clip_emb(c) else { continue };
+            let s = dot(x.as_slice(), &e.voiceprint);
+            let se = stats(x.as_slice());
+            let z = 0.5 * ((s - se.0) / se.1 + (s - sv.0) / sv.1);
+            if &c.speaker == spk {
+                t.push(s);
+                tz.push(z);
+            } else {
+                n.push(s);
+                nz.push(z);
+            }
+        }
+    }
+    let raw = voiceguard::equal_error_rate(&t, &n).unwrap();
+    let norm = voiceguard::equal_error_rate(&tz, &nz).unwrap();
+    println!(
+        "clip-level EER over {} target / {} non-target trials: cosine {:.2}% at {:.3}; adaptive s-norm (cohort {:?}, top 5) {:.2}%",
+        t.len(),
+        n.len(),
+        100.0 * raw.rate,
+        raw.threshold.0,
+        cohort_ids,
+        100.0 * norm.rate
+    );
+    assert!(raw.rate < 0.02);
+}

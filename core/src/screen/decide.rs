@@ -8,7 +8,8 @@
 //!    boundary is searched on a 50 ms grid between their centres: the
 //!    position whose speech just before and just after (one window each)
 //!    differ most in score to the member(s) concerned.
-//!    A boundary within [`SNAP_S`] of a VAD pause moves onto the pause.
+//!    A boundary within [`SNAP_S`] of a VAD pause moves onto the pause, or
+//!    within [`SNAP_SAFE_S`] when that widens the non-member side.
 //! 3. Every span between boundaries is scored as a whole (the mean of the
 //!    window embeddings inside it, or its own embedding if it is shorter than
 //!    a window) and labelled by the span thresholds `accept`/`reject`; a span
@@ -25,6 +26,9 @@ use std::ops::Range;
 
 /// A boundary this close to a VAD pause moves onto it, in seconds.
 pub const SNAP_S: f64 = 0.25;
+/// A boundary this close to a VAD pause moves onto it when that widens the
+/// speech that is not a member's, in seconds.
+pub const SNAP_SAFE_S: f64 = 0.6;
 /// Step of the boundary search, in seconds.
 pub const SEARCH_STEP_S: f64 = 0.05;
 /// Least speech on each side of a candidate boundary for it to be scored, in seconds.
@@ -161,6 +165,7 @@ pub fn decide(
     let rate = map.rate.hz();
     let joins = map.joins();
     let snap = secs_to_samples(SNAP_S, rate);
+    let snap_safe = secs_to_samples(SNAP_SAFE_S, rate);
     let center = |k: usize| {
         let r = &analysis.windows[k].range;
         usize::midpoint(r.start, r.end)
@@ -177,10 +182,20 @@ pub fn decide(
         let zone = center(k1).saturating_sub(analysis.hop / 2)..(center(k2) + analysis.hop / 2).min(speech);
         let mid = usize::midpoint(center(k1), center(k2));
         let mut cut = search_boundary(analysis, members, a, b, zone, speech, embedder)?.unwrap_or(mid);
-        if let Some(&j) = joins.iter().min_by_key(|&&j| j.abs_diff(cut)) {
-            if j.abs_diff(cut) <= snap {
-                cut = j;
-            }
+        // Onto a pause: within SNAP_S either way, or within SNAP_SAFE_S when
+        // that widens the side that is not a member's (privacy first).
+        let safe = |j: usize| match (a, b) {
+            (Class::Member(_), Class::Member(_)) => false,
+            (Class::Member(_), _) => j < cut,
+            (_, Class::Member(_)) => j > cut,
+            _ => false,
+        };
+        if let Some(&j) = joins
+            .iter()
+            .filter(|&&j| j.abs_diff(cut) <= snap || (safe(j) && j.abs_diff(cut) <= snap_safe))
+            .min_by_key(|&&j| j.abs_diff(cut))
+        {
+            cut = j;
         }
         let cut = cut.clamp(prev_cut, speech);
         prev_cut = cut;
