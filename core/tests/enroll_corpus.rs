@@ -6,23 +6,12 @@
 mod common;
 
 use common::Clip;
-use std::collections::HashSet;
 use std::path::Path;
 use voiceguard::audio::{resample_to, AudioBuf};
 use voiceguard::enroll::{merge, EnrollConfig, Enroller, FindingCode, UtteranceReport};
 use voiceguard::{Engine, Error, SampleRate, Threshold};
 
-/// Clips used to build `mixtures/`: never enrolled, so the mixtures stay unseen.
-fn mixture_sources(corpus: &Path) -> HashSet<String> {
-    let text = std::fs::read_to_string(corpus.join("mixtures/segments.tsv")).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
-    let col = header.iter().position(|h| *h == "source_clip").unwrap();
-    lines
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split('\t').nth(col).unwrap().to_string())
-        .collect()
-}
+use common::screening::mixture_sources;
 
 /// `speaker`'s clips, sorted, without the mixture sources.
 fn clips_of(corpus: &Path, speaker: &str) -> Vec<Clip> {

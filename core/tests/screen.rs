@@ -112,3 +112,18 @@ fn member_passes_stranger_is_redacted_mixture_is_cut_at_the_turns() {
         );
     }
 }
+
+/// A clip without speech passes only if it is long enough for the VAD to
+/// rule speech out; a shorter one is held as too short to verify.
+#[test]
+fn silence_passes_but_a_clip_too_short_to_verify_is_held() {
+    let engine = Engine::bundled().unwrap();
+    let vp = household(&engine);
+    let policy = Policy::default();
+    let v = screen_with(&engine, &vp, vec![0.0; 48_000], &policy);
+    assert_eq!(v.decision, Decision::Pass, "{:?}", v.reasons);
+    assert_eq!(v.reasons, vec![Reason::NoSpeech]);
+    let v = screen_with(&engine, &vp, vec![0.0; 6_400], &policy);
+    assert_eq!(v.decision, Decision::Hold, "{:?}", v.reasons);
+    assert_eq!(v.reasons, vec![Reason::TooShort]);
+}

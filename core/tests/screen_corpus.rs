@@ -623,7 +623,14 @@ fn short_digit_utterances_are_held() {
     for c in &fsdd {
         let v = verdict(d, &c.rel, &vps, &d.policy);
         *outcomes.entry(format!("{} {:?}", v.decision, v.reasons)).or_default() += 1;
-        assert_ne!(v.decision, Decision::Pass, "{} passed", c.rel);
+        assert_ne!(
+            v.decision,
+            Decision::Pass,
+            "{} passed: {:?} {:?}",
+            c.rel,
+            v.reasons,
+            d.analyses[&c.rel].map.segments
+        );
     }
     println!("digit clips ({}) against household {h:?}: {outcomes:?}", fsdd.len());
 }

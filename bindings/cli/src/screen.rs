@@ -17,7 +17,6 @@ use crate::{print_json, show, EXIT_ERROR, EXIT_HELD, EXIT_USAGE};
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::{BTreeMap, HashSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use voiceguard::screen::{
     output_path, screen_file, ClipReport, Decision, Fill, ModelRef, OnNoSpeech, OnOther, OnUncertain, OutputOptions,
@@ -504,26 +503,10 @@ pub fn run_jobs(
 /// # Errors
 /// [`voiceguard::Error::Io`]; the temporary file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> voiceguard::Result<()> {
-    let name = path
-        .file_name()
-        .map_or_else(|| "report".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.vg-tmp"));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| io_err("create directory", dir, e))?;
     }
-    let written = (|| -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_err("write", &tmp, e));
-    }
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        io_err("rename into", path, e)
-    })
+    voiceguard::screen::write_bytes_atomic(path, bytes)
 }
 
 /// `screened 5 clips: 2 pass, 2 redact, 1 hold (...)`.

@@ -92,6 +92,16 @@ impl RawAudio {
 /// # Errors
 /// As [`read_file`].
 pub fn read_file_raw(path: &Path, limits: &Limits) -> Result<RawAudio> {
+    let bytes = read_file_bytes(path, limits)?;
+    read_bytes_raw(&bytes, path, limits)
+}
+
+/// Reads a whole file after checking its size against `limits.max_file_bytes`
+/// (so a huge file is refused before it is read).
+///
+/// # Errors
+/// [`Error::Io`] if it cannot be read; [`Error::LimitExceeded`] if too large.
+pub fn read_file_bytes(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
     let size = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?.len();
     if size > limits.max_file_bytes {
         return Err(Error::LimitExceeded {
@@ -101,8 +111,7 @@ pub fn read_file_raw(path: &Path, limits: &Limits) -> Result<RawAudio> {
             limit: format!("{} bytes", limits.max_file_bytes),
         });
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-    read_bytes_raw(&bytes, path, limits)
+    std::fs::read(path).map_err(|e| Error::io("read", path, e))
 }
 
 /// Like [`read_file`], from bytes already in memory; `path` is used in messages.

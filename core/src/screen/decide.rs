@@ -112,6 +112,11 @@ pub fn decide(
         }
     }
     let whole: Vec<(Range<usize>, Label, Option<f32>)> = vec![(0..speech, Label::Uncertain, None)];
+    if speech == 0 && map.secs(map.n_samples) < f64::from(policy.min_speech_s) {
+        // Too short for the VAD to rule speech out (a lone spoken digit at
+        // the very start of a clip goes unseen): fail closed.
+        return Ok(held(map, &whole, Reason::TooShort));
+    }
     if speech == 0 {
         let (decision, reason) = match policy.on_no_speech {
             OnNoSpeech::Pass => (Decision::Pass, Reason::NoSpeech),

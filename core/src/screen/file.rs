@@ -97,16 +97,7 @@ fn screen_into(
     report: &mut ClipReport,
 ) -> Result<()> {
     let limits = &engine.config().limits;
-    let size = std::fs::metadata(input).map_err(|e| Error::io("read", input, e))?.len();
-    if size > limits.max_file_bytes {
-        return Err(Error::LimitExceeded {
-            path: input.into(),
-            what: "the file size",
-            actual: format!("{size} bytes"),
-            limit: format!("{} bytes", limits.max_file_bytes),
-        });
-    }
-    let bytes = std::fs::read(input).map_err(|e| Error::io("read", input, e))?;
+    let bytes = audio::read_file_bytes(input, limits)?;
     report.sha256 = Some(sha256_hex(&bytes));
     let raw = audio::read_bytes_raw(&bytes, input, limits)?;
     #[allow(clippy::cast_precision_loss)]
@@ -171,12 +162,13 @@ fn screen_into(
     Ok(())
 }
 
-/// Writes `bytes` to `path` through a hidden temporary file beside it,
-/// flushed to disk before the rename.
+/// Writes `bytes` to `path` through a hidden temporary file beside it
+/// (`.<name>.vg-tmp`), flushed to disk before the rename: a crash leaves the
+/// old file or the new one. The directory must exist.
 ///
 /// # Errors
 /// [`Error::Io`]; the temporary file is removed.
-pub(crate) fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = temp_path_beside(path);
     let result = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;

@@ -19,7 +19,7 @@ mod verdict;
 
 pub use analysis::{window_ranges, Analysis, Embedder, SpeechAudio, SpeechMap, WindowEmbedding};
 pub use decide::{decide, Voiceprint, SEARCH_STEP_S, SNAP_S, SNAP_SAFE_S};
-pub use file::{output_path, screen_file, OutputOptions};
+pub use file::{output_path, screen_file, write_bytes_atomic, OutputOptions};
 pub use policy::{Fill, OnNoSpeech, OnOther, OnUncertain, Policy};
 pub use redact::redact_interleaved;
 pub use report::{ClipReport, ModelRef, Report, Summary, REPORT_SCHEMA_VERSION};

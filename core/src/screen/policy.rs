@@ -103,7 +103,9 @@ pub struct Policy {
     /// Hop between scoring windows, in seconds (default 0.4).
     pub hop_s: f32,
     /// Least speech a clip needs to be verified at all, in seconds (default
-    /// 1.0); a clip with some speech but less than this is held (`too_short`).
+    /// 1.0); a clip with some speech but less than this is held
+    /// (`too_short`), and so is a clip shorter than this in which the VAD
+    /// finds none (too little context to rule speech out).
     pub min_speech_s: f32,
     /// Shortest span scored on its own, in seconds (default 1.0); a shorter
     /// span between two spans of one member joins them if it is not clearly

@@ -50,7 +50,8 @@ pub enum Reason {
     PolicyHold,
     /// The store has no members: no voice audio leaves an account with no enrolled voices.
     EmptyStore,
-    /// Speech was found, but less than the policy's `min_speech_s`.
+    /// Speech was found, but less than the policy's `min_speech_s`; or the
+    /// whole clip is shorter than that, speech or not.
     TooShort,
     /// The clip could not be read or processed (see the error in the report).
     Error,

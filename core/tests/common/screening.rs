@@ -116,7 +116,10 @@ pub fn analysis(engine: &Engine, policy: &Policy, samples: &[f32]) -> Analysis {
     let audio = AudioBuf::new(samples.to_vec(), SampleRate(16_000));
     let (a, _) = screen::analyze(engine, &audio, policy, Path::new("<test clip>")).unwrap();
     std::fs::create_dir_all(&dir).unwrap();
-    let tmp = dir.join(format!(".{}.tmp", std::process::id()));
+    // One temporary name per writer: several test threads may store at once.
+    static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{}-{n}.tmp", std::process::id()));
     std::fs::write(&tmp, encode(&a)).unwrap();
     std::fs::rename(&tmp, &file).unwrap();
     a
