@@ -41,6 +41,8 @@ def main(ours_path, peers_path):
          per_hour(ours, "vad_silero"), per_hour(peers, "vad_silero")),
         ("VAD", "webrtcvad mode 3, 30 ms frames (vs EnergyVad)",
          per_hour(ours, "vad_energy"), per_hour(peers, "vad_webrtc")),
+        ("end to end, 100 files", "Resemblyzer preprocess_wav + embed_utterance, torch CPU"
+         " (vs Engine::embed_file)", per_hour(ours, "e2e_embed_files"), per_hour(peers, "e2e_embed_files")),
     ]
 
     def fmt(v):
@@ -51,6 +53,14 @@ def main(ours_path, peers_path):
     for stage, peer, o, p in rows:
         ratio = "n/a" if o is None or p is None or p == 0 else f"{o / p:.3f}"
         print(f"| {stage} | {peer} | {fmt(o)} | {fmt(p)} | {ratio} |")
+
+    ours_rss = ours.get("rss_voiceguard_screen", {}).get("max_rss_mb")
+    peer_rss = peers.get("rss_python_pipeline", {}).get("max_rss_mb")
+    print()
+    print("| memory, 100 files | voiceguard peak RSS MB | peer peak RSS MB | ratio voiceguard/peer |")
+    print("|---|---:|---:|---:|")
+    ratio = "n/a" if ours_rss is None or not peer_rss else f"{ours_rss / peer_rss:.3f}"
+    print(f"| `voiceguard screen` vs Resemblyzer pipeline (embed only) | {fmt(ours_rss)} | {fmt(peer_rss)} | {ratio} |")
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 //! `{"stage": .., "seconds": .., "audio_seconds": .., "reps": ..}` where
 //! `seconds` is the fastest of `reps` timed runs (after one warm-up run).
 //!
-//! Usage: `compare_driver <wav> [--dump-partials <file>] [--reps N]`.
+//! Usage: `compare_driver <wav> [--dump-partials <file>] [--reps N] [--e2e-files <list>]`.
+//! `--e2e-files` also times [`Engine::embed_file`](voiceguard::Engine::embed_file)
+//! (decode, resample, level, VAD, embedding) on every file of the list, as
+//! Resemblyzer's `preprocess_wav` + `embed_utterance` do.
 //! `--dump-partials` writes the batched partial mels fed to the encoder
 //! (raw little-endian f32, batch-major `[n, 160, 40]`) so that the peers run
 //! the model on exactly the same inputs and batch sizes.
@@ -25,16 +28,19 @@ struct Args {
     wav: PathBuf,
     dump: Option<PathBuf>,
     reps: usize,
+    e2e_files: Option<PathBuf>,
 }
 
 fn parse_args() -> Res<Args> {
     let mut wav = None;
     let mut dump = None;
+    let mut e2e_files = None;
     let mut reps = 3;
     let mut it = std::env::args_os().skip(1);
     while let Some(a) = it.next() {
         match a.to_str() {
             Some("--dump-partials") => dump = Some(PathBuf::from(it.next().ok_or("--dump-partials needs a path")?)),
+            Some("--e2e-files") => e2e_files = Some(PathBuf::from(it.next().ok_or("--e2e-files needs a path")?)),
             Some("--reps") => {
                 reps = it
                     .next()
@@ -45,8 +51,9 @@ fn parse_args() -> Res<Args> {
         }
     }
     Ok(Args {
-        wav: wav.ok_or("usage: compare_driver <wav> [--dump-partials <file>] [--reps N]")?,
+        wav: wav.ok_or("usage: compare_driver <wav> [--dump-partials <file>] [--reps N] [--e2e-files <list>]")?,
         dump,
+        e2e_files,
         reps: reps.max(1),
     })
 }
@@ -162,5 +169,29 @@ fn main() -> Res<()> {
         Ok(())
     })?;
     report("vad_energy", s, audio_s, reps);
+
+    // End to end on whole files: decode, resample, level, VAD, embedding.
+    if let Some(list) = &args.e2e_files {
+        let files: Vec<PathBuf> = std::fs::read_to_string(list)?
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(PathBuf::from)
+            .collect();
+        let engine = voiceguard::Engine::bundled()?;
+        let mut files_audio_s = 0.0;
+        for f in &files {
+            let a = voiceguard::audio::read_file(f, &voiceguard::audio::Limits::default())?;
+            #[allow(clippy::cast_precision_loss)]
+            let secs = a.samples.len() as f64 / f64::from(a.rate.hz());
+            files_audio_s += secs;
+        }
+        let s = time(reps, || {
+            for f in &files {
+                std::hint::black_box(engine.embed_file(f)?);
+            }
+            Ok(())
+        })?;
+        report("e2e_embed_files", s, files_audio_s, reps);
+    }
     Ok(())
 }

@@ -16,6 +16,14 @@ pub fn corpus() -> Option<PathBuf> {
 /// reader, joined. `None` (with a printed reason) when the corpus is absent.
 #[must_use]
 pub fn speech(seconds: f32) -> Option<Vec<f32>> {
+    speech_of("ls-1688", seconds)
+}
+
+/// `seconds` of speech at 16 kHz from the clips of corpus speaker `speaker`
+/// (a folder of the corpus), joined in file-name order. `None` (with a
+/// printed reason) when the corpus is absent or the speaker has too little.
+#[must_use]
+pub fn speech_of(speaker: &str, seconds: f32) -> Option<Vec<f32>> {
     let Some(dir) = corpus() else {
         eprintln!("SKIPPED: speech corpus not found (set VOICEGUARD_CORPUS)");
         return None;
@@ -24,7 +32,7 @@ pub fn speech(seconds: f32) -> Option<Vec<f32>> {
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let want = (seconds * 16_000.0) as usize;
     let mut out = Vec::with_capacity(want);
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("ls-1688"))
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join(speaker))
         .ok()?
         .map(|e| e.map(|e| e.path()))
         .collect::<Result<_, _>>()
@@ -38,5 +46,6 @@ pub fn speech(seconds: f32) -> Option<Vec<f32>> {
             return Some(out);
         }
     }
+    eprintln!("SKIPPED: corpus speaker {speaker} has less than {seconds} s of speech");
     None
 }
