@@ -29,7 +29,10 @@ pub const SNAP_S: f64 = 0.25;
 /// A boundary this close to a VAD pause moves onto it when that widens the
 /// speech that is not a member's, in seconds.
 pub const SNAP_SAFE_S: f64 = 0.6;
-/// Step of the boundary search, in seconds.
+/// Step of the boundary search's first pass over the whole zone, in seconds.
+pub const SEARCH_COARSE_S: f64 = 0.2;
+/// Step of the boundary search's second pass, within one coarse step either
+/// side of the best first-pass candidate, in seconds.
 pub const SEARCH_STEP_S: f64 = 0.05;
 /// Least speech on each side of a candidate boundary for it to be scored, in seconds.
 const MIN_SIDE_S: f64 = 0.5;
@@ -360,8 +363,11 @@ fn span_embedding(analysis: &Analysis, range: &Range<usize>, embedder: &mut dyn 
 
 /// The boundary between a run of class `a` and one of class `b` inside the
 /// timeline `zone` (between the centres of the two confident windows, widened
-/// by half a hop): the candidate (every [`SEARCH_STEP_S`]) where the window before it looks most like `a`'s member
-/// and the window after it least (or the reverse, or both for two members).
+/// by half a hop): the candidate where the window before it looks most like
+/// `a`'s member and the window after it least (or the reverse, or both for two
+/// members). Coarse to fine: every [`SEARCH_COARSE_S`] over the zone, then
+/// every [`SEARCH_STEP_S`] around the best, which embeds about a third of the
+/// windows a single fine pass would.
 fn search_boundary(
     analysis: &Analysis,
     members: &[Voiceprint<'_>],
@@ -372,14 +378,40 @@ fn search_boundary(
     embedder: &mut dyn Embedder,
 ) -> Result<Option<usize>> {
     let rate = analysis.map.rate.hz();
-    let step = secs_to_samples(SEARCH_STEP_S, rate).max(1);
+    let coarse = secs_to_samples(SEARCH_COARSE_S, rate).max(1);
+    let fine = secs_to_samples(SEARCH_STEP_S, rate).max(1);
     let min_side = secs_to_samples(MIN_SIDE_S, rate);
     let lo = zone.start.max(min_side);
     let hi = zone.end.min(speech.saturating_sub(min_side));
-    if lo >= hi {
+    let scores_anything = matches!(a, Class::Member(_)) || matches!(b, Class::Member(_));
+    if lo >= hi || !scores_anything {
+        // Without a member on either side every candidate scores 0: the
+        // caller cuts in the middle.
         return Ok(None);
     }
-    let candidates: Vec<usize> = (lo..=hi).step_by(step).collect();
+    let mut best = best_candidate(analysis, members, a, b, (lo..=hi).step_by(coarse), speech, embedder)?;
+    if let Some((t, _)) = best {
+        let around = (t.saturating_sub(coarse - fine).max(lo)..=(t + coarse - fine).min(hi)).step_by(fine);
+        if let Some(refined) = best_candidate(analysis, members, a, b, around.filter(|&c| c != t), speech, embedder)? {
+            if best.is_none_or(|(_, s)| refined.1 > s) {
+                best = Some(refined);
+            }
+        }
+    }
+    Ok(best.map(|(t, _)| t))
+}
+
+/// The best of `candidates` for [`search_boundary`], with its score.
+fn best_candidate(
+    analysis: &Analysis,
+    members: &[Voiceprint<'_>],
+    a: Class,
+    b: Class,
+    candidates: impl Iterator<Item = usize>,
+    speech: usize,
+    embedder: &mut dyn Embedder,
+) -> Result<Option<(usize, f32)>> {
+    let candidates: Vec<usize> = candidates.collect();
     let mut ranges = Vec::with_capacity(candidates.len() * 2);
     for &t in &candidates {
         ranges.push(t.saturating_sub(analysis.window)..t);
@@ -396,16 +428,14 @@ fn search_boundary(
         };
         side(a, 1.0) + side(b, -1.0)
     };
-    let mut best_t = None;
-    let mut best_score = f32::NEG_INFINITY;
+    let mut best: Option<(usize, f32)> = None;
     for (i, &t) in candidates.iter().enumerate() {
         let s = score(&embeddings[2 * i], &embeddings[2 * i + 1]);
-        if s > best_score {
-            best_score = s;
-            best_t = Some(t);
+        if best.is_none_or(|(_, b)| s > b) {
+            best = Some((t, s));
         }
     }
-    Ok(best_t)
+    Ok(best)
 }
 
 /// Timeline spans to clip spans: each maps to its pieces in speech

@@ -18,7 +18,7 @@ mod report;
 mod verdict;
 
 pub use analysis::{window_ranges, Analysis, Embedder, SpeechAudio, SpeechMap, WindowEmbedding};
-pub use decide::{decide, Voiceprint, SEARCH_STEP_S, SNAP_S, SNAP_SAFE_S};
+pub use decide::{decide, Voiceprint, SEARCH_COARSE_S, SEARCH_STEP_S, SNAP_S, SNAP_SAFE_S};
 pub use file::{output_path, screen_file, write_bytes_atomic, OutputOptions};
 pub use policy::{Fill, OnNoSpeech, OnOther, OnUncertain, Policy};
 pub use redact::redact_interleaved;
