@@ -299,7 +299,7 @@ typedef int32_t vg_result;
 /**
  * One member's enrollment facts (`vg_store_member_info`).
  */
-typedef struct {
+typedef struct vg_member_info {
     /**
      * Utterances in the voiceprint.
      */
@@ -325,7 +325,7 @@ typedef struct {
 /**
  * What one pushed utterance contributed (`vg_enroller_push_*`, `vg_enroller_utterance`).
  */
-typedef struct {
+typedef struct vg_utterance {
     /**
      * 0-based position of the utterance among those pushed.
      */
@@ -358,7 +358,7 @@ typedef struct {
 /**
  * How far an enrollment is (`vg_enroller_progress`).
  */
-typedef struct {
+typedef struct vg_progress {
     /**
      * Speech in the accepted utterances, seconds (including the member's
      * existing utterances when extending).
@@ -394,7 +394,7 @@ typedef int32_t vg_decision;
 /**
  * A stretch of the clip with one label. Spans cover the clip in order.
  */
-typedef struct {
+typedef struct vg_span {
     /**
      * Start, seconds from the start of the buffer.
      */
@@ -562,7 +562,7 @@ const char *vg_version(void);
  * `VG_RESULT_MODEL_MISMATCH` if a bundled model fails its checks (a build problem).
  * Thread-safe.
  */
-vg_result vg_engine_new(vg_engine **out);
+vg_result vg_engine_new(struct vg_engine **out);
 
 /**
  * Makes an engine from model directories, each holding a `manifest.toml`
@@ -575,18 +575,20 @@ vg_result vg_engine_new(vg_engine **out);
  * if a file cannot be read; `VG_RESULT_MODEL_MISMATCH` if a file differs
  * from its manifest. Thread-safe.
  */
-vg_result vg_engine_new_from_dirs(const char *encoder_dir, const char *vad_dir, vg_engine **out);
+vg_result vg_engine_new_from_dirs(const char *encoder_dir,
+                                  const char *vad_dir,
+                                  struct vg_engine **out);
 
 /**
  * Frees an engine. NULL is a no-op. Do not use the handle afterwards.
  */
-void vg_engine_free(vg_engine *engine);
+void vg_engine_free(struct vg_engine *engine);
 
 /**
  * Writes the rate the models run at (16000 Hz) to `*hz`. Input at any
  * other rate is resampled to it inside. Thread-safe.
  */
-vg_result vg_engine_sample_rate(const vg_engine *engine, uint32_t *hz);
+vg_result vg_engine_sample_rate(const struct vg_engine *engine, uint32_t *hz);
 
 /**
  * Copies the speaker model's id (e.g. `ge2e:563fbaeeaeb7`; stores record
@@ -594,7 +596,10 @@ vg_result vg_engine_sample_rate(const vg_engine *engine, uint32_t *hz);
  * the header (length without the NUL to `*written`; `buf = NULL, len = 0`
  * asks for the length). Thread-safe.
  */
-vg_result vg_engine_model_id(const vg_engine *engine, char *buf, size_t len, size_t *written);
+vg_result vg_engine_model_id(const struct vg_engine *engine,
+                             char *buf,
+                             size_t len,
+                             size_t *written);
 
 /**
  * Opens the store at `path` with the 32-byte `key` (`key_len` must be 32)
@@ -610,29 +615,29 @@ vg_result vg_engine_model_id(const vg_engine *engine, char *buf, size_t len, siz
  * `VG_RESULT_MODEL_MISMATCH` for a store made with another model;
  * `VG_RESULT_BUSY` if locked. Nothing is overwritten on failure. Thread-safe.
  */
-vg_result vg_store_open(const vg_engine *engine,
+vg_result vg_store_open(const struct vg_engine *engine,
                         const char *path,
                         const uint8_t *key,
                         size_t key_len,
                         int32_t mode,
-                        vg_store **out);
+                        struct vg_store **out);
 
 /**
  * Frees a store: wipes the voiceprints from memory and releases the lock.
  * NULL is a no-op.
  */
-void vg_store_free(vg_store *store);
+void vg_store_free(struct vg_store *store);
 
 /**
  * Writes the number of enrolled members to `*count`. Thread-safe.
  */
-vg_result vg_store_member_count(const vg_store *store, size_t *count);
+vg_result vg_store_member_count(const struct vg_store *store, size_t *count);
 
 /**
  * Copies the name of member `index` (0 to count - 1, in enrollment order)
  * into `buf` with the header's string conventions. Thread-safe.
  */
-vg_result vg_store_member_name(const vg_store *store,
+vg_result vg_store_member_name(const struct vg_store *store,
                                size_t index,
                                char *buf,
                                size_t len,
@@ -641,7 +646,9 @@ vg_result vg_store_member_name(const vg_store *store,
 /**
  * Writes member `index`'s enrollment facts to `*info`. Thread-safe.
  */
-vg_result vg_store_member_info(const vg_store *store, size_t index, vg_member_info *info);
+vg_result vg_store_member_info(const struct vg_store *store,
+                               size_t index,
+                               struct vg_member_info *info);
 
 /**
  * Removes member `name` and rewrites the file (right to erasure: no
@@ -650,7 +657,7 @@ vg_result vg_store_member_info(const vg_store *store, size_t index, vg_member_in
  * `VG_RESULT_INVALID_INPUT` if opened with `VG_STORE_READ`; `VG_RESULT_IO`.
  * Thread-safe.
  */
-vg_result vg_store_forget(vg_store *store, const char *name);
+vg_result vg_store_forget(struct vg_store *store, const char *name);
 
 /**
  * Starts an enrollment of member `name` with `engine`'s models. If `store`
@@ -663,15 +670,15 @@ vg_result vg_store_forget(vg_store *store, const char *name);
  * that is empty, longer than 128 bytes, not UTF-8 or has control
  * characters. Thread-safe.
  */
-vg_result vg_enroller_new(const vg_engine *engine,
-                          const vg_store *store,
+vg_result vg_enroller_new(const struct vg_engine *engine,
+                          const struct vg_store *store,
                           const char *name,
-                          vg_enroller **out);
+                          struct vg_enroller **out);
 
 /**
  * Frees an enroller and wipes its utterance embeddings. NULL is a no-op.
  */
-void vg_enroller_free(vg_enroller *enroller);
+void vg_enroller_free(struct vg_enroller *enroller);
 
 /**
  * Changes the requirements (default: 15 s of speech in at least 3
@@ -680,7 +687,7 @@ void vg_enroller_free(vg_enroller *enroller);
  * the screening accuracy in the README was measured with the defaults.
  * `min_speech_s` in [0, 36000] seconds. Thread-safe.
  */
-vg_result vg_enroller_set_requirements(vg_enroller *enroller,
+vg_result vg_enroller_set_requirements(struct vg_enroller *enroller,
                                        float min_speech_s,
                                        uint32_t min_utterances);
 
@@ -696,36 +703,38 @@ vg_result vg_enroller_set_requirements(vg_enroller *enroller,
  * a 0 Hz rate, or an enrollment already saved; `VG_RESULT_LIMIT_EXCEEDED`
  * for a rate out of range or more than 4 hours. Thread-safe.
  */
-vg_result vg_enroller_push_f32(vg_enroller *enroller,
+vg_result vg_enroller_push_f32(struct vg_enroller *enroller,
                                const float *samples_,
                                size_t n_samples,
                                uint32_t sample_rate,
-                               vg_utterance *report);
+                               struct vg_utterance *report);
 
 /**
  * As `vg_enroller_push_f32` for 16-bit PCM (`s / 32768` as float).
  */
-vg_result vg_enroller_push_i16(vg_enroller *enroller,
+vg_result vg_enroller_push_i16(struct vg_enroller *enroller,
                                const int16_t *samples_,
                                size_t n_samples,
                                uint32_t sample_rate,
-                               vg_utterance *report);
+                               struct vg_utterance *report);
 
 /**
  * Writes the progress toward the requirements to `*progress`. Thread-safe.
  */
-vg_result vg_enroller_progress(const vg_enroller *enroller, vg_progress *progress);
+vg_result vg_enroller_progress(const struct vg_enroller *enroller, struct vg_progress *progress);
 
 /**
  * Writes the number of utterances pushed so far to `*count`. Thread-safe.
  */
-vg_result vg_enroller_utterance_count(const vg_enroller *enroller, size_t *count);
+vg_result vg_enroller_utterance_count(const struct vg_enroller *enroller, size_t *count);
 
 /**
  * Writes utterance `index`'s current report to `*report` (after
  * `vg_store_enroll` it includes findings made when saving). Thread-safe.
  */
-vg_result vg_enroller_utterance(const vg_enroller *enroller, size_t index, vg_utterance *report);
+vg_result vg_enroller_utterance(const struct vg_enroller *enroller,
+                                size_t index,
+                                struct vg_utterance *report);
 
 /**
  * Copies the plain sentence of finding `finding` (one `VG_FINDING_*` bit)
@@ -733,7 +742,7 @@ vg_result vg_enroller_utterance(const vg_enroller *enroller, size_t index, vg_ut
  * into `buf` with the header's string conventions. `VG_RESULT_INVALID_INPUT`
  * if the utterance has no such finding. Thread-safe.
  */
-vg_result vg_enroller_finding_message(const vg_enroller *enroller,
+vg_result vg_enroller_finding_message(const struct vg_enroller *enroller,
                                       size_t index,
                                       uint32_t finding,
                                       char *buf,
@@ -758,38 +767,38 @@ const char *vg_finding_str(uint32_t finding);
  * read-only, or the enrollment was already saved; `VG_RESULT_IO` if the
  * store cannot be written (the old file stays). Thread-safe.
  */
-vg_result vg_store_enroll(vg_store *store, vg_enroller *enroller, uint32_t flags);
+vg_result vg_store_enroll(struct vg_store *store, struct vg_enroller *enroller, uint32_t flags);
 
 /**
  * Makes a policy with the default settings. On success writes a new handle
  * to `*out`: free it with `vg_policy_free`. Thread-safe.
  */
-vg_result vg_policy_new(vg_policy **out);
+vg_result vg_policy_new(struct vg_policy **out);
 
 /**
  * Frees a policy. NULL is a no-op.
  */
-void vg_policy_free(vg_policy *policy);
+void vg_policy_free(struct vg_policy *policy);
 
 /**
  * Sets what happens to a clip with speech of a voice that is not enrolled:
  * `VG_ON_OTHER_REDACT` or `VG_ON_OTHER_HOLD`. Other values:
  * `VG_RESULT_INVALID_INPUT`, the policy unchanged. Thread-safe.
  */
-vg_result vg_policy_set_on_other(vg_policy *policy, int32_t on_other);
+vg_result vg_policy_set_on_other(struct vg_policy *policy, int32_t on_other);
 
 /**
  * Sets what happens to a clip with speech that cannot be verified:
  * `VG_ON_UNCERTAIN_HOLD` or `VG_ON_UNCERTAIN_REDACT`. Thread-safe.
  */
-vg_result vg_policy_set_on_uncertain(vg_policy *policy, int32_t on_uncertain);
+vg_result vg_policy_set_on_uncertain(struct vg_policy *policy, int32_t on_uncertain);
 
 /**
  * Sets what happens to a clip without speech: `VG_ON_NO_SPEECH_PASS` or
  * `VG_ON_NO_SPEECH_HOLD`. (A clip shorter than 1 s without speech is held
  * either way.) Thread-safe.
  */
-vg_result vg_policy_set_on_no_speech(vg_policy *policy, int32_t on_no_speech);
+vg_result vg_policy_set_on_no_speech(struct vg_policy *policy, int32_t on_no_speech);
 
 /**
  * Sets what replaces redacted audio: `VG_FILL_SILENCE` (level and tone
@@ -797,7 +806,10 @@ vg_result vg_policy_set_on_no_speech(vg_policy *policy, int32_t on_no_speech);
  * `VG_FILL_TONE` (a sine of `tone_hz` Hz at `level_dbfs` RMS). A 10 ms fade
  * lies in the kept audio on each side. Thread-safe.
  */
-vg_result vg_policy_set_fill(vg_policy *policy, int32_t fill, float level_dbfs, float tone_hz);
+vg_result vg_policy_set_fill(struct vg_policy *policy,
+                             int32_t fill,
+                             float level_dbfs,
+                             float tone_hz);
 
 /**
  * Screens a buffer of mono float samples in [-1, 1] at `sample_rate` Hz
@@ -816,62 +828,64 @@ vg_result vg_policy_set_fill(vg_policy *policy, int32_t fill, float level_dbfs, 
  * out of range or more than 4 hours. Thread-safe: screen from several
  * threads with one engine and one store.
  */
-vg_result vg_screen_f32(const vg_engine *engine,
-                        const vg_store *store,
-                        const vg_policy *policy,
+vg_result vg_screen_f32(const struct vg_engine *engine,
+                        const struct vg_store *store,
+                        const struct vg_policy *policy,
                         const float *samples_,
                         size_t n_samples,
                         uint32_t sample_rate,
                         vg_decision *decision,
-                        vg_screening **out);
+                        struct vg_screening **out);
 
 /**
  * As `vg_screen_f32` for 16-bit PCM (`s / 32768` as float). Samples the
  * decision keeps are released bit for bit by `vg_screening_output_i16`.
  */
-vg_result vg_screen_i16(const vg_engine *engine,
-                        const vg_store *store,
-                        const vg_policy *policy,
+vg_result vg_screen_i16(const struct vg_engine *engine,
+                        const struct vg_store *store,
+                        const struct vg_policy *policy,
                         const int16_t *samples_,
                         size_t n_samples,
                         uint32_t sample_rate,
                         vg_decision *decision,
-                        vg_screening **out);
+                        struct vg_screening **out);
 
 /**
  * Frees a screening. NULL is a no-op.
  */
-void vg_screening_free(vg_screening *screening);
+void vg_screening_free(struct vg_screening *screening);
 
 /**
  * Writes the screening's decision to `*decision` (hold on any failure).
  * Thread-safe.
  */
-vg_result vg_screening_decision(const vg_screening *screening, vg_decision *decision);
+vg_result vg_screening_decision(const struct vg_screening *screening, vg_decision *decision);
 
 /**
  * Writes the reasons for the decision as `VG_REASON_*` bits to `*reasons`
  * (never 0). Thread-safe.
  */
-vg_result vg_screening_reasons(const vg_screening *screening, uint32_t *reasons);
+vg_result vg_screening_reasons(const struct vg_screening *screening, uint32_t *reasons);
 
 /**
  * Writes the number of spans to `*count` (0 only for a held clip whose
  * speech was never analysed). Thread-safe.
  */
-vg_result vg_screening_span_count(const vg_screening *screening, size_t *count);
+vg_result vg_screening_span_count(const struct vg_screening *screening, size_t *count);
 
 /**
  * Writes span `index` (0 to count - 1, in time order) to `*span`. Thread-safe.
  */
-vg_result vg_screening_span(const vg_screening *screening, size_t index, vg_span *span);
+vg_result vg_screening_span(const struct vg_screening *screening,
+                            size_t index,
+                            struct vg_span *span);
 
 /**
  * Copies the member name of span `index` (label `VG_LABEL_MEMBER`) into
  * `buf` with the header's string conventions; `VG_RESULT_INVALID_INPUT`
  * for a span of another label. Thread-safe.
  */
-vg_result vg_screening_span_member(const vg_screening *screening,
+vg_result vg_screening_span_member(const struct vg_screening *screening,
                                    size_t index,
                                    char *buf,
                                    size_t len,
@@ -885,7 +899,7 @@ vg_result vg_screening_span_member(const vg_screening *screening,
  * nothing. `out` may be the buffer that was screened. Errors:
  * `VG_RESULT_BUFFER_TOO_SMALL` (nothing written). Thread-safe.
  */
-vg_result vg_screening_output_f32(const vg_screening *screening,
+vg_result vg_screening_output_f32(const struct vg_screening *screening,
                                   float *out,
                                   size_t capacity,
                                   size_t *written);
@@ -895,7 +909,7 @@ vg_result vg_screening_output_f32(const vg_screening *screening,
  * clipped). A buffer screened with `vg_screen_i16` comes back bit for bit
  * outside the redacted spans and their 10 ms fades.
  */
-vg_result vg_screening_output_i16(const vg_screening *screening,
+vg_result vg_screening_output_i16(const struct vg_screening *screening,
                                   int16_t *out,
                                   size_t capacity,
                                   size_t *written);
