@@ -147,8 +147,17 @@ impl Engine {
                 ),
             });
         }
-        audio.check_finite(source)?;
-        let mut samples = audio.samples.clone();
+        self.embed_samples(&audio.samples, source)
+    }
+
+    /// [`Engine::embed_clip`] on mono samples at the model rate (16 kHz)
+    /// borrowed from the caller: the levelled copy is the only one made.
+    ///
+    /// # Errors
+    /// As [`Engine::embed_clip`].
+    pub fn embed_samples(&self, samples: &[f32], source: &Path) -> Result<ClipEmbedding> {
+        audio::check_finite_samples(samples, source)?;
+        let mut samples = samples.to_vec();
         crate::level::normalize_volume(&mut samples, Db(self.config.target_dbfs), true);
         let segments = self.speech_segments(&samples)?;
         let speech_n: usize = segments.iter().map(|r| r.end - r.start).sum();

@@ -58,8 +58,23 @@ pub fn analyze(engine: &Engine, audio: &AudioBuf, policy: &Policy, source: &Path
             ),
         });
     }
-    audio.check_finite(source)?;
-    let mut leveled = audio.samples.clone();
+    analyze_samples(engine, &audio.samples, policy, source)
+}
+
+/// [`analyze`] on mono samples at the model rate borrowed from the caller
+/// (the levelled copy is the only one made).
+///
+/// # Errors
+/// As [`analyze`].
+pub fn analyze_samples(
+    engine: &Engine,
+    samples: &[f32],
+    policy: &Policy,
+    source: &Path,
+) -> Result<(Analysis, SpeechAudio)> {
+    policy.validate()?;
+    crate::audio::check_finite_samples(samples, source)?;
+    let mut leveled = samples.to_vec();
     crate::level::normalize_volume(&mut leveled, Db(engine.config().target_dbfs), true);
     let segments = engine.speech_segments(&leveled)?;
     let map = SpeechMap {
@@ -93,5 +108,20 @@ pub fn screen_audio(
     source: &Path,
 ) -> Result<Verdict> {
     let (analysis, mut speech) = analyze(engine, audio, policy, source)?;
+    decide(&analysis, members, policy, &mut speech)
+}
+
+/// [`screen_audio`] on mono samples at the model rate borrowed from the caller.
+///
+/// # Errors
+/// As [`analyze`] and [`decide`]; callers turn an error into a hold.
+pub fn screen_samples(
+    engine: &Engine,
+    samples: &[f32],
+    members: &[Voiceprint<'_>],
+    policy: &Policy,
+    source: &Path,
+) -> Result<Verdict> {
+    let (analysis, mut speech) = analyze_samples(engine, samples, policy, source)?;
     decide(&analysis, members, policy, &mut speech)
 }
