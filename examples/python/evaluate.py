@@ -91,8 +91,9 @@ def det(t: Trials) -> Det:
 
 
 def eer(d: Det) -> tuple[float, float]:
-    """Equal error rate (mean of FAR and FRR where they cross) and its threshold."""
-    i = int(np.argmin(np.abs(d.far - d.frr)))
+    """Equal error rate and its threshold, as the core's `equal_error_rate`:
+    the threshold minimising max(FAR, FRR), the rate the mean of the two there."""
+    i = int(np.argmin(np.maximum(d.far, d.frr)))
     return float((d.far[i] + d.frr[i]) / 2), float(d.thresholds[i])
 
 
@@ -104,7 +105,10 @@ def plot(d: Det, rate: float, out: Path, n_target: int, n_nontarget: int) -> Non
 
     nd = NormalDist()
     lo, hi = 1e-4, 0.5
-    clip = lambda v: min(max(v, lo), hi)  # noqa: E731
+
+    def clip(v: float) -> float:
+        return min(max(float(v), lo), hi)
+
     xs = [nd.inv_cdf(clip(v)) for v in d.far]
     ys = [nd.inv_cdf(clip(v)) for v in d.frr]
     ticks = [0.0001, 0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4]

@@ -93,6 +93,11 @@ def partial_slices(n_samples: int) -> list[slice]:
     return slices
 
 
+def sigmoid(v: F64) -> F64:
+    out: F64 = 1.0 / (1.0 + np.exp(-v))
+    return out
+
+
 class Encoder:
     """The GE2E LSTM encoder in float64, weights from the ONNX initializers."""
 
@@ -125,9 +130,8 @@ class Encoder:
             for t in range(frames):
                 g = xw[:, t] + h @ R.T
                 i, o, f, cc = np.split(g, 4, axis=1)
-                sig = lambda v: 1.0 / (1.0 + np.exp(-v))  # noqa: E731
-                c = sig(f) * c + sig(i) * np.tanh(cc)
-                h = sig(o) * np.tanh(c)
+                c = sigmoid(f) * c + sigmoid(i) * np.tanh(cc)
+                h = sigmoid(o) * np.tanh(c)
                 ys[:, t] = h
             x = ys
         e = np.maximum(h @ self.linear_w + self.linear_b, 0.0)

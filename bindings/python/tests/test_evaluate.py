@@ -27,13 +27,14 @@ def load() -> ModuleType:
 
 def test_det_and_eer_on_known_scores() -> None:
     ev = load()
-    t = ev.Trials(np.array([0.9, 0.8, 0.7]), np.array([0.1, 0.75, 0.2]))
+    # The core's own EER test case (core/src/score.rs): one target below one
+    # non-target of four each: 25 % at 0.6.
+    t = ev.Trials(np.array([0.2, 0.6, 0.7, 0.8]), np.array([0.1, 0.3, 0.4, 0.65]))
     d = ev.det(t)
-    # At 0.75: one non-target of three accepted, one target of three rejected.
-    i = int(np.searchsorted(d.thresholds, 0.75))
-    assert d.far[i] == pytest.approx(1 / 3) and d.frr[i] == pytest.approx(1 / 3)
+    i = int(np.searchsorted(d.thresholds, 0.6))
+    assert d.far[i] == 0.25 and d.frr[i] == 0.25
     rate, at = ev.eer(d)
-    assert rate == pytest.approx(1 / 3) and at == 0.75
+    assert rate == pytest.approx(0.25) and at == 0.6
     # Perfect separation: EER 0 somewhere between the classes.
     d = ev.det(ev.Trials(np.array([0.9, 0.8]), np.array([0.1, 0.2])))
     rate, at = ev.eer(d)

@@ -5,6 +5,7 @@ or int16, 1-D (mono) or 2-D (channels, samples), at 4 to 384 kHz.
 """
 
 import os
+import pathlib
 from types import TracebackType
 from typing import Literal, Optional, Sequence, Tuple, Type, TypedDict, Union
 
@@ -328,7 +329,7 @@ class Store:
         readonly: bool = False,
     ) -> "Store": ...
     @property
-    def path(self) -> str: ...
+    def path(self) -> pathlib.Path: ...
     @property
     def readonly(self) -> bool: ...
     @property
