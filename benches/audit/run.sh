@@ -2,7 +2,7 @@
 # Audit throughput: audio hours audited per wall-clock hour for an export of
 # N clips (default 1,000) from the speech corpus, with --jobs 1 and --jobs 2.
 #
-#   bash benches/audit/run.sh [N]
+#   bash benches/audit/run.sh [N]      (VG=path/to/voiceguard to skip the build)
 #
 # Household: lj-linda and ls-3331 enrolled from their first three clips.
 # The export cycles through every other non-mixture corpus clip (and the two
@@ -14,8 +14,11 @@ ROOT=$(pwd)
 N=${1:-1000}
 CORPUS=${VOICEGUARD_CORPUS:-$ROOT/../shared/speech}
 [ -f "$CORPUS/manifest.tsv" ] || { echo "speech corpus not found at $CORPUS" >&2; exit 1; }
-cargo build --release -p voiceguard-cli >&2
-VG=$ROOT/target/release/voiceguard
+# VG=path/to/voiceguard skips the build (e.g. the binary `cargo test` built).
+if [ -z "${VG:-}" ]; then
+  cargo build --release -p voiceguard-cli >&2
+  VG=$ROOT/target/release/voiceguard
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/vg-audit-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
@@ -26,7 +29,7 @@ for spk in lj-linda ls-3331; do
 done
 mapfile -t pool < <(awk -F'\t' 'NR > 1 && $9 != "mixture" {print $1}' "$CORPUS/manifest.tsv" | sort)
 for ((i = 0; i < N; i++)); do
-  rel=${pool[$((i % ${#pool[@]}))]}
+  rel=${pool[$((i * 37 % ${#pool[@]}))]} # a stride spreads every N over the speakers
   d="$WORK/export/part$((i / 100))"
   mkdir -p "$d"
   ln -s "$CORPUS/$rel" "$d/clip-$i.wav"
