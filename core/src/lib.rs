@@ -35,6 +35,7 @@
 #![deny(missing_docs)]
 
 pub mod audio;
+pub mod audit;
 pub mod dsp;
 pub mod embed;
 pub mod enroll;

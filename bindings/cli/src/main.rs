@@ -4,8 +4,10 @@
 //! 0 done and everything released, 1 processing error, 2 bad usage,
 //! 3 done but something was held or redacted (screening commands).
 
+mod audit;
 mod demo;
 mod household;
+mod html;
 mod plot;
 mod screen;
 
@@ -134,6 +136,13 @@ enum Command {
     /// Exit 0 if every clip passed, 3 if any was redacted or held, 1 if a
     /// processing error stopped the run (e.g. the store cannot be opened), 2 on bad usage.
     Screen(screen::ScreenArgs),
+    /// Audit an export tree: a cleared copy with a manifest, an export verdict and reports.
+    ///
+    /// Exit 0 if every file was released unchanged, 3 if anything was
+    /// redacted or held, 1 if the store cannot be opened (every file held) or
+    /// a report cannot be written, 2 on bad usage (including an --out that
+    /// holds something other than an interrupted audit of the same arguments).
+    Audit(audit::AuditArgs),
     /// Run the main job end to end on the demo audio (throw-away key and store).
     Demo(demo::DemoArgs),
     /// Print duration, sample rate, channels and seconds of speech of a file.
@@ -246,6 +255,7 @@ fn run(cli: &Cli) -> voiceguard::Result<u8> {
         } => household::verify(&engine, store, files, *json, *threshold),
         Command::Screen(args) => screen::screen(&engine, args),
         Command::Demo(args) => demo::demo(&engine, args),
+        Command::Audit(args) => audit::audit(&engine, args),
         Command::Embed { files, json } => {
             let mut failed = false;
             let mut docs = Vec::with_capacity(files.len());
