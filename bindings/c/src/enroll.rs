@@ -194,7 +194,7 @@ unsafe fn with_state<T>(enroller: *const vg_enroller, f: impl FnOnce(&mut State)
     // SAFETY: enroller is NULL or a live handle (caller contract).
     let h = unsafe { handle(enroller, "enroller") }?;
     let mut guard = lock(&h.state, "enroller")?;
-    f(&mut *guard)
+    f(&mut guard)
 }
 
 /// Changes the requirements (default: 15 s of speech in at least 3

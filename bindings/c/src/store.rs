@@ -127,7 +127,7 @@ unsafe fn with_store<T>(store: *const vg_store, f: impl FnOnce(&mut VoiceprintSt
     // SAFETY: store is NULL or a live handle (caller contract).
     let h = unsafe { handle(store, "store") }?;
     let mut guard = lock(&h.store, "store")?;
-    f(&mut *guard)
+    f(&mut guard)
 }
 
 fn member_at(store: &VoiceprintStore, index: usize) -> FfiResult<&Member> {
