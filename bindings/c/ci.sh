@@ -68,6 +68,7 @@ memcheck() {
   time "${vg[@]}" "$work/errors" "$work/tmp" "$ROOT/models"
   # A short household from the demo clips (valgrind runs tract ~50x slower):
   # one 3 s utterance, then a 3.3 s member clip and a 4 s stranger.
+  local key=000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f
   VG_MIN_SPEECH_S=1.5 VG_MIN_UTTERANCES=1 "${vg[@]}" "$work/screen_wav" enroll "$work/h.vgstore" "$key" sas \
     examples/data/librivox-sas01_2.wav
   "${vg[@]}" "$work/screen_wav" screen "$work/h.vgstore" "$key" "$work/out" \
