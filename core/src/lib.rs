@@ -40,6 +40,7 @@ pub mod dsp;
 pub mod embed;
 pub mod enroll;
 mod error;
+pub mod gate;
 pub mod level;
 pub mod model;
 mod pipeline;

@@ -7,11 +7,19 @@
  *   screen_wav screen  STORE KEYHEX OUTDIR CLIP.wav... screen clips; write the
  *                                                      passed or redacted audio
  *                                                      to OUTDIR/<clip name>
+ *   screen_wav stream  STORE KEYHEX OUT.wav CLIP.wav   play a 16 kHz 16-bit mono
+ *                                                      clip through the streaming
+ *                                                      gate in 10 ms pushes; write
+ *                                                      what it releases (aligned
+ *                                                      with the input) to OUT.wav
  *
  * KEYHEX is the 32-byte store key as 64 hex digits. Set VG_MIN_SPEECH_S and
  * VG_MIN_UTTERANCES to lower the enrollment requirements (for short demos).
  * "screen" prints one line per clip, "<path>\t<decision>\t<reasons>", then
  * one line per span: "\t<start_s>\t<end_s>\t<label>\t<score>\t<keep|redact>".
+ *
+ * "stream" prints one line per decided span as it comes:
+ * "<start_s>\t<end_s>\t<label>\t<score>", then "latency\t<samples>".
  *
  * Build: cc -std=c11 screen_wav.c $(pkg-config --cflags --libs voiceguard)
  * Exit status: 0 done, 1 error (the message from vg_last_error on stderr).
@@ -19,6 +27,7 @@
 #include "voiceguard.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -351,12 +360,92 @@ static int screen_one(vg_engine *engine, vg_store *store, const char *outdir, co
     return status;
 }
 
+/* Moves everything the gate has released into out[] (skipping the first
+ * `skip` samples: the latency's zeros) and prints the spans decided so far. */
+static int drain(vg_gate *gate, int16_t *out, size_t cap, size_t *n_out, size_t *skip) {
+    int16_t buf[1024];
+    size_t got = 0;
+    vg_result r;
+    do {
+        if ((r = vg_gate_pull_i16(gate, buf, sizeof buf / sizeof *buf, &got)) != VG_RESULT_OK)
+            return fail("vg_gate_pull_i16", r);
+        size_t from = *skip < got ? *skip : got;
+        *skip -= from;
+        for (size_t i = from; i < got && *n_out < cap; i++) out[(*n_out)++] = buf[i];
+    } while (got > 0);
+    bool have = false;
+    vg_gate_span sp;
+    for (;;) {
+        if ((r = vg_gate_next_span(gate, &sp, &have)) != VG_RESULT_OK) return fail("vg_gate_next_span", r);
+        if (!have) break;
+        char who[256] = "";
+        size_t n = 0;
+        if (sp.label == VG_LABEL_MEMBER &&
+            (r = vg_gate_member_name(gate, sp.member, who, sizeof who, &n)) != VG_RESULT_OK)
+            return fail("vg_gate_member_name", r);
+        printf("%.3f\t%.3f\t%s%s%s\t%.4f\n", sp.start_s, sp.end_s, label_name(sp.label), who[0] ? ":" : "", who,
+               isnan(sp.score) ? -2.0 : (double)sp.score);
+    }
+    return 0;
+}
+
+static int stream_one(vg_engine *engine, vg_store *store, const char *out_path, const char *clip) {
+    wav_audio a;
+    if (read_wav(clip, &a) != 0) return 1;
+    if (!a.pcm || a.rate != 16000) {
+        fprintf(stderr, "screen_wav: stream needs a 16 kHz 16-bit mono WAV; %s is not\n", clip);
+        free(a.pcm);
+        free(a.f32);
+        return 1;
+    }
+    vg_gate *gate = NULL;
+    int16_t *out = malloc(a.frames * sizeof *out + 1);
+    size_t n_out = 0, latency = 0;
+    int status = 0;
+    vg_result r = vg_gate_new(engine, store, NULL, 0.0f, &gate);
+    if (r != VG_RESULT_OK) status = fail("vg_gate_new", r);
+    else if ((r = vg_gate_latency_samples(gate, &latency)) != VG_RESULT_OK) status = fail("vg_gate_latency_samples", r);
+    if (!out) status = 1;
+    size_t skip = latency;
+    for (size_t at = 0; status == 0 && at < a.frames;) {
+        size_t n = a.frames - at < 160 ? a.frames - at : 160, taken = 0;
+        if ((r = vg_gate_push_i16(gate, a.pcm + at, n, 16000, &taken)) != VG_RESULT_OK) {
+            status = fail("vg_gate_push_i16", r);
+        } else if ((r = vg_gate_process(gate, NULL)) != VG_RESULT_OK) {
+            status = fail("vg_gate_process", r);
+        } else {
+            at += taken;
+            status = drain(gate, out, a.frames, &n_out, &skip);
+        }
+    }
+    if (status == 0) {
+        if ((r = vg_gate_flush(gate)) != VG_RESULT_OK) status = fail("vg_gate_flush", r);
+        else status = drain(gate, out, a.frames, &n_out, &skip);
+    }
+    if (status == 0) {
+        printf("latency\t%zu\n", latency);
+        if (n_out != a.frames) {
+            fprintf(stderr, "screen_wav: the gate released %zu of %zu samples\n", n_out, a.frames);
+            status = 1;
+        } else if (write_wav(out_path, out, NULL, n_out, 16000) != 0) {
+            fprintf(stderr, "screen_wav: cannot write %s\n", out_path);
+            status = 1;
+        }
+    }
+    vg_gate_free(gate);
+    free(out);
+    free(a.pcm);
+    free(a.f32);
+    return status;
+}
+
 int main(int argc, char **argv) {
     if (argc < 4) {
         fprintf(stderr,
                 "usage: screen_wav enroll STORE KEYHEX NAME CLIP.wav...\n"
                 "       screen_wav members STORE KEYHEX\n"
-                "       screen_wav screen STORE KEYHEX OUTDIR CLIP.wav...\n");
+                "       screen_wav screen STORE KEYHEX OUTDIR CLIP.wav...\n"
+                "       screen_wav stream STORE KEYHEX OUT.wav CLIP.wav\n");
         return 2;
     }
     const char *cmd = argv[1], *store_path = argv[2];
@@ -366,8 +455,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     int is_enroll = strcmp(cmd, "enroll") == 0, is_screen = strcmp(cmd, "screen") == 0;
-    if ((is_enroll && argc < 6) || (is_screen && argc < 6) ||
-        (!is_enroll && !is_screen && strcmp(cmd, "members") != 0)) {
+    int is_stream = strcmp(cmd, "stream") == 0;
+    if ((is_enroll && argc < 6) || (is_screen && argc < 6) || (is_stream && argc != 6) ||
+        (!is_enroll && !is_screen && !is_stream && strcmp(cmd, "members") != 0)) {
         fprintf(stderr, "screen_wav: bad arguments for %s\n", cmd);
         return 2;
     }
@@ -386,6 +476,8 @@ int main(int argc, char **argv) {
     } else if (is_screen) {
         status = 0;
         for (int i = 5; i < argc && status == 0; i++) status = screen_one(engine, store, argv[4], argv[i]);
+    } else if (is_stream) {
+        status = stream_one(engine, store, argv[4], argv[5]);
     } else {
         status = members(store);
     }

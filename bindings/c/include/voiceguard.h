@@ -262,6 +262,15 @@ typedef struct vg_engine vg_engine;
 typedef struct vg_enroller vg_enroller;
 
 /**
+ * One stream's gate. Not thread-safe: one thread drives a gate (push,
+ * process, pull, flush); make one gate per stream. The audio callback may
+ * push and pull while only the same thread calls `vg_gate_process` later,
+ * or push from the callback and run everything else on a worker only with
+ * your own lock. Free with `vg_gate_free`.
+ */
+typedef struct vg_gate vg_gate;
+
+/**
  * Screening settings. `vg_policy_new` gives the defaults measured on real
  * speech (redact other voices, hold uncertain speech, pass clips without
  * speech, silence as fill); passing NULL where a policy is asked for means
@@ -425,6 +434,34 @@ typedef struct vg_span {
      */
     float score;
 } vg_span;
+
+/**
+ * A decided stretch of the stream, in seconds of input from its start.
+ */
+typedef struct vg_gate_span {
+    /**
+     * Start, seconds.
+     */
+    double start_s;
+    /**
+     * End, seconds (exclusive).
+     */
+    double end_s;
+    /**
+     * `VG_LABEL_*`: nonspeech and member stretches are released unchanged,
+     * other and uncertain speech is silenced.
+     */
+    int32_t label;
+    /**
+     * For `VG_LABEL_MEMBER`, the member's index (`vg_gate_member_name`); else -1.
+     */
+    int32_t member;
+    /**
+     * Best cosine to a member when decided, in [-1, 1]; NaN for non-speech
+     * or speech too short to score.
+     */
+    float score;
+} vg_gate_span;
 
 /**
  * Success.
@@ -919,6 +956,121 @@ vg_result vg_screening_output_i16(const struct vg_screening *screening,
  * free. Thread-safe.
  */
 const char *vg_decision_str(vg_decision decision);
+
+/**
+ * Makes a gate for one stream from `engine`, a snapshot of `store`'s
+ * members now (later enrollments need a new gate) and `policy` (NULL: the
+ * defaults; uncertain speech is silenced in a stream, never held).
+ * `latency_s` is the fixed delay in seconds (1-60; 0 means the default, 4.0).
+ *
+ * On success writes a new handle to `*out`: free it with `vg_gate_free`.
+ * Allocates every buffer the stream needs now; memory does not grow with
+ * the stream's length. An empty store is allowed: all speech is silenced.
+ * Errors: `VG_RESULT_NULL_PARAMETER` (`engine`, `store`, `out`);
+ * `VG_RESULT_INVALID_INPUT` for a latency out of range. Thread-safe.
+ */
+vg_result vg_gate_new(const struct vg_engine *engine,
+                      const struct vg_store *store,
+                      const struct vg_policy *policy,
+                      float latency_s,
+                      struct vg_gate **out);
+
+/**
+ * Frees a gate. NULL is a no-op.
+ */
+void vg_gate_free(struct vg_gate *gate);
+
+/**
+ * Writes the fixed delay in samples to `*latency`: output sample n is
+ * input sample n - latency (the first `latency` output samples are zeros).
+ */
+vg_result vg_gate_latency_samples(const struct vg_gate *gate, size_t *latency);
+
+/**
+ * Copies mono float samples at 16000 Hz into the gate and writes how many
+ * were taken to `*accepted` (fewer only when the gate's input buffer is
+ * full: call `vg_gate_process` and `vg_gate_pull_*`, then push the rest).
+ * Copies only: no allocation, no lock, no model run, so an audio callback
+ * may call it. NaN or infinite samples are taken as 0. Errors:
+ * `VG_RESULT_NULL_PARAMETER`; `VG_RESULT_INVALID_INPUT` for another rate
+ * or 0 samples. Not thread-safe (one thread per gate).
+ */
+vg_result vg_gate_push_f32(struct vg_gate *gate,
+                           const float *samples_,
+                           size_t n_samples,
+                           uint32_t sample_rate,
+                           size_t *accepted);
+
+/**
+ * As `vg_gate_push_f32` for 16-bit PCM (`s / 32768`); no allocation.
+ */
+vg_result vg_gate_push_i16(struct vg_gate *gate,
+                           const int16_t *samples_,
+                           size_t n_samples,
+                           uint32_t sample_rate,
+                           size_t *accepted);
+
+/**
+ * Runs the VAD, the speaker model and the decisions on what was pushed
+ * (the compute: about 2-4 % of real time on one core; it allocates inside
+ * the model runtime, so run it outside an audio callback). If `released`
+ * is not NULL, writes how many output samples became available. On an
+ * error the stretch it was deciding is silenced (fail closed) and the
+ * gate stays usable. Errors: `VG_RESULT_NULL_PARAMETER`;
+ * `VG_RESULT_INTERNAL` for a model failure.
+ */
+vg_result vg_gate_process(struct vg_gate *gate, size_t *released);
+
+/**
+ * Copies up to `capacity` released samples (float, 16000 Hz) to `out` and
+ * writes the count to `*written` (0 when nothing is decided yet).
+ * No allocation, no lock.
+ */
+vg_result vg_gate_pull_f32(struct vg_gate *gate, float *out, size_t capacity, size_t *written);
+
+/**
+ * As `vg_gate_pull_f32` for 16-bit PCM: samples pushed as `int16` and
+ * released unchanged come out bit for bit. No allocation.
+ */
+vg_result vg_gate_pull_i16(struct vg_gate *gate, int16_t *out, size_t capacity, size_t *written);
+
+/**
+ * Ends the stream: decides everything pushed, so the pulls can drain it
+ * all (latency + pushed samples in all). Pushes are refused (0 accepted)
+ * until `vg_gate_reset`.
+ */
+vg_result vg_gate_flush(struct vg_gate *gate);
+
+/**
+ * Forgets the stream (the next push is sample 0); keeps the buffers.
+ */
+vg_result vg_gate_reset(struct vg_gate *gate);
+
+/**
+ * Takes the oldest decided span not read yet: writes it to `*span` and
+ * true to `*got`, or false to `*got` when there is none. The gate keeps
+ * the newest 1024 unread spans; older ones are dropped
+ * (`vg_gate_dropped_spans` counts them).
+ */
+vg_result vg_gate_next_span(struct vg_gate *gate, struct vg_gate_span *span, bool *got);
+
+/**
+ * Writes the number of spans dropped unread so far to `*dropped`.
+ */
+vg_result vg_gate_dropped_spans(const struct vg_gate *gate, uint64_t *dropped);
+
+/**
+ * Copies the name of member `index` (from `vg_gate_span.member`) as a
+ * NUL-terminated string into `buf` of `len` bytes; `*written` (if not NULL)
+ * gets the length without the NUL. `VG_RESULT_BUFFER_TOO_SMALL` (with the
+ * needed length in `*written`) if it does not fit; `VG_RESULT_INVALID_INPUT`
+ * for an index that is not a member.
+ */
+vg_result vg_gate_member_name(const struct vg_gate *gate,
+                              int32_t index,
+                              char *buf,
+                              size_t len,
+                              size_t *written);
 
 #ifdef __cplusplus
 }  // extern "C"

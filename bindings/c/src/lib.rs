@@ -36,11 +36,14 @@ mod policy;
 
 mod screen;
 
+mod gate;
+
 mod audio;
 mod boundary;
 
 pub use engine::*;
 pub use enroll::*;
+pub use gate::*;
 pub use policy::*;
 pub use result::*;
 pub use screen::*;

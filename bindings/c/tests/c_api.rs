@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use voiceguard_core::enroll::{EnrollConfig, Enroller};
+use voiceguard_core::gate::{GateConfig, GatePlan, SpanLabel, StreamingGate};
 use voiceguard_core::screen::{self, Decision, Label, Policy, Voiceprint};
 use voiceguard_core::voiceprint::{Access, StoreKey, VoiceprintStore};
 use voiceguard_core::Engine;
@@ -398,6 +399,64 @@ fn c_example_screens_corpus_clips_as_the_rust_api_does() {
         if i == 3 || i == 4 {
             assert_ne!(*d, Decision::Pass, "stranger clip {} passed", clips[i].display());
         }
+    }
+
+    // The streaming gate through C (10 ms int16 pushes) releases exactly what
+    // the Rust gate releases for the same mixture, with the same spans.
+    let mix = &clips[5];
+    let c_out = tmp.path().join("streamed.wav");
+    let out = run(Command::new(&static_exe)
+        .arg("stream")
+        .arg(&c_store)
+        .arg(KEY_HEX)
+        .arg(&c_out)
+        .arg(mix));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let c_spans: Vec<&str> = text.lines().filter(|l| !l.starts_with("latency")).collect();
+    let pcm = read_i16(mix);
+    let key = StoreKey::from_bytes(&hex_key()).unwrap();
+    let c_side = VoiceprintStore::open(&c_store, key, engine.encoder().model_id(), Access::Read).unwrap();
+    let plan = GatePlan::from_store(engine.clone(), &c_side, Policy::default(), GateConfig::default()).unwrap();
+    let mut gate = StreamingGate::new(plan.clone()).unwrap();
+    assert!(text.contains(&format!("latency\t{}", gate.latency_samples())), "{text}");
+    let x: Vec<f32> = pcm.iter().map(|&v| f32::from(v) / 32768.0).collect();
+    let mut released = Vec::new();
+    let mut buf = vec![0.0f32; 4096];
+    for chunk in x.chunks(160) {
+        assert_eq!(gate.push(chunk), chunk.len());
+        gate.process().unwrap();
+        while let n @ 1.. = gate.pull(&mut buf) {
+            released.extend_from_slice(&buf[..n]);
+        }
+    }
+    gate.flush().unwrap();
+    while let n @ 1.. = gate.pull(&mut buf) {
+        released.extend_from_slice(&buf[..n]);
+    }
+    let rust: Vec<i16> = released[gate.latency_samples()..]
+        .iter()
+        .map(|&v| (v * 32768.0).round().clamp(-32768.0, 32767.0) as i16)
+        .collect();
+    let c_audio = read_i16(&c_out);
+    assert_eq!(c_audio.len(), pcm.len());
+    assert!(c_audio == rust, "C and Rust gate outputs differ");
+    assert!(c_audio != pcm, "the mixture's stranger must be silenced");
+    let mut rust_spans = Vec::new();
+    while let Some(e) = gate.pop_span() {
+        rust_spans.push(e);
+    }
+    assert_eq!(c_spans.len(), rust_spans.len(), "{text}");
+    for (line, e) in c_spans.iter().zip(&rust_spans) {
+        let label = match e.label {
+            SpanLabel::Member(i) => format!("member:{}", plan.member_name(i).unwrap()),
+            SpanLabel::Other => "other".into(),
+            SpanLabel::Uncertain => "uncertain".into(),
+            SpanLabel::Nonspeech => "nonspeech".into(),
+        };
+        assert!(
+            line.starts_with(&format!("{:.3}\t{:.3}\t{label}\t", e.start_s, e.end_s)),
+            "C span {line:?} vs Rust {e:?}"
+        );
     }
 }
 

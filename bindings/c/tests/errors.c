@@ -13,6 +13,7 @@
 #include "voiceguard.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,6 +379,48 @@ static void enroll_errors(vg_engine *engine) {
     remove(path);
 }
 
+static void gate_errors(vg_engine *engine) {
+    uint8_t key[32] = {3};
+    const char *path = path_in("gate.vgstore");
+    remove(path);
+    vg_store *store = NULL;
+    CHECK(vg_store_open(engine, path, key, 32, VG_STORE_CREATE, &store) == VG_RESULT_OK && store);
+    vg_gate *g = (vg_gate *)0x1; /* must stay untouched on failure */
+    EXPECT(vg_gate_new(NULL, store, NULL, 0.0f, &g), VG_RESULT_NULL_PARAMETER, "engine is NULL");
+    EXPECT(vg_gate_new(engine, NULL, NULL, 0.0f, &g), VG_RESULT_NULL_PARAMETER, "store is NULL");
+    EXPECT(vg_gate_new(engine, store, NULL, 0.2f, &g), VG_RESULT_INVALID_INPUT, "gate latency");
+    CHECK(g == (vg_gate *)0x1);
+    g = NULL;
+    /* An empty store is allowed: all speech is silenced. */
+    CHECK(vg_gate_new(engine, store, NULL, 0.0f, &g) == VG_RESULT_OK && g);
+    size_t lat = 0, n = 0;
+    CHECK(vg_gate_latency_samples(g, &lat) == VG_RESULT_OK && lat == 64000);
+    float x[320] = {0};
+    int16_t pcm[320] = {0};
+    EXPECT(vg_gate_push_f32(g, x, 320, 8000, &n), VG_RESULT_INVALID_INPUT, "16000 Hz");
+    EXPECT(vg_gate_push_f32(g, x, 0, 16000, &n), VG_RESULT_INVALID_INPUT, "empty");
+    EXPECT(vg_gate_push_f32(g, NULL, 320, 16000, &n), VG_RESULT_NULL_PARAMETER, "samples is NULL");
+    EXPECT(vg_gate_push_f32(NULL, x, 320, 16000, &n), VG_RESULT_NULL_PARAMETER, "gate is NULL");
+    EXPECT(vg_gate_push_i16(g, pcm, 320, 16000, NULL), VG_RESULT_NULL_PARAMETER, "accepted is NULL");
+    CHECK(vg_gate_push_i16(g, pcm, 320, 16000, &n) == VG_RESULT_OK && n == 320);
+    CHECK(vg_gate_process(g, NULL) == VG_RESULT_OK);
+    EXPECT(vg_gate_pull_f32(g, NULL, 10, &n), VG_RESULT_NULL_PARAMETER, "out is NULL");
+    CHECK(vg_gate_pull_f32(g, x, 320, &n) == VG_RESULT_OK && n == 320); /* latency zeros */
+    vg_gate_span span;
+    bool got = true;
+    EXPECT(vg_gate_next_span(g, NULL, &got), VG_RESULT_NULL_PARAMETER, "span is NULL");
+    CHECK(vg_gate_flush(g) == VG_RESULT_OK);
+    CHECK(vg_gate_next_span(g, &span, &got) == VG_RESULT_OK && got && span.label == VG_LABEL_NONSPEECH);
+    CHECK(vg_gate_push_f32(g, x, 320, 16000, &n) == VG_RESULT_OK && n == 0); /* flushed */
+    char name[8];
+    EXPECT(vg_gate_member_name(g, 0, name, sizeof name, &n), VG_RESULT_INVALID_INPUT, "not one of the gate's 0 members");
+    CHECK(vg_gate_reset(g) == VG_RESULT_OK);
+    CHECK(vg_gate_push_f32(g, x, 320, 16000, &n) == VG_RESULT_OK && n == 320);
+    vg_gate_free(g);
+    vg_gate_free(NULL);
+    vg_store_free(store);
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: errors TMPDIR MODELS_DIR\n");
@@ -401,6 +444,7 @@ int main(int argc, char **argv) {
         store_errors(engine);
         screen_errors(engine);
         enroll_errors(engine);
+        gate_errors(engine);
         vg_engine_free(engine);
     }
     printf("error paths: %d checks, %d failed\n", checks, failures);

@@ -8,13 +8,12 @@
 //! - [`screen`]: `Policy`, `Span`, `WindowScore`, `ScreenResult`;
 //! - [`errors`]: the `VoiceguardError` hierarchy, one class per `ErrorKind`.
 //!
-//! The streaming gate (`StreamingGate`: push, pull, flush,
-//! latency_samples, spans) goes in `gate.rs`, registered below, once the
-//! core's `voiceguard::gate` exists.
+//! - [`gate`]: `StreamingGate` (push, pull, flush, reset, latency_samples, spans).
 
 mod audio;
 mod engine;
 mod errors;
+mod gate;
 mod screen;
 mod store;
 
@@ -38,6 +37,6 @@ fn _voiceguard(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<screen::Span>()?;
     m.add_class::<screen::WindowScore>()?;
     m.add_class::<screen::ScreenResult>()?;
-    // StreamingGate: m.add_class::<gate::StreamingGate>()? (issue 5's core gate first).
+    m.add_class::<gate::StreamingGate>()?;
     Ok(())
 }

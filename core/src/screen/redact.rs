@@ -80,7 +80,7 @@ pub fn redact_interleaved(
 }
 
 /// The fill signal, sample by sample (deterministic).
-struct FillGen {
+pub(crate) struct FillGen {
     fill: Fill,
     rate: f64,
     amp: f32,
@@ -88,7 +88,7 @@ struct FillGen {
 }
 
 impl FillGen {
-    fn new(fill: Fill, rate: u32) -> Self {
+    pub(crate) fn new(fill: Fill, rate: u32) -> Self {
         let amp = match fill {
             Fill::Silence => 0.0,
             // RMS of uniform noise in [-a, a] is a/sqrt(3).
@@ -104,7 +104,7 @@ impl FillGen {
         }
     }
 
-    fn sample(&mut self, frame: usize) -> f32 {
+    pub(crate) fn sample(&mut self, frame: usize) -> f32 {
         match self.fill {
             Fill::Silence => 0.0,
             Fill::ComfortNoise { .. } => {

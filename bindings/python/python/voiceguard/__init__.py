@@ -44,6 +44,7 @@ from ._voiceguard import (
     Store,
     StoreAuthError,
     StoreBusyError,
+    StreamingGate,
     UnsupportedFormatError,
     UtteranceReport,
     VoiceguardError,
@@ -52,8 +53,6 @@ from ._voiceguard import (
     generate_key,
     load_audio,
 )
-
-# StreamingGate (issue 5) is added here once the core gate lands.
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -76,6 +75,7 @@ __all__ = [
     "Store",
     "StoreAuthError",
     "StoreBusyError",
+    "StreamingGate",
     "UnsupportedFormatError",
     "UtteranceReport",
     "VoiceguardError",

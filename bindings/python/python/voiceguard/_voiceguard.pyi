@@ -360,3 +360,37 @@ class Store:
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> bool: ...
+
+class StreamingGate:
+    """Holds a 16 kHz mono stream back until its speaker is verified and
+    releases it, delayed by exactly ``latency_samples()``, with speech that is
+    not a household member's silenced."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        policy: Optional[Policy] = None,
+        latency_s: float = 4.0,
+    ) -> None: ...
+    def push(self, samples: _AudioArray, sr: int = 16000) -> int:
+        """Feed samples (16 kHz only); returns how many were taken (all)."""
+
+    def pull(self, max_samples: Optional[int] = None) -> npt.NDArray[np.float32]:
+        """Released audio not pulled yet (empty until decided)."""
+
+    def flush(self) -> None:
+        """Decide the rest of the stream; ``pull()`` then returns all of it."""
+
+    def reset(self) -> None:
+        """Forget the stream; the next push is sample 0."""
+
+    def latency_samples(self) -> int:
+        """Fixed delay between input and output, in samples at 16 kHz."""
+
+    def spans(self) -> list[Span]:
+        """Spans decided since the last call, in order."""
+
+    @property
+    def dropped_spans(self) -> int:
+        """Spans dropped unread (the gate keeps the newest 1024)."""
