@@ -262,7 +262,8 @@ fn gate_agrees_with_offline_screening_and_latency_trades_off() {
     println!("|---|---|---|---|---|");
     let off_stream = |k: usize, i: usize| offline[k].stream[i];
     let off_default = |k: usize, i: usize| offline[k].default[i];
-    let settings: [(&str, &dyn Fn(usize, usize) -> bool); 2] = [
+    type Mask<'a> = &'a dyn Fn(usize, usize) -> bool;
+    let settings: [(&str, Mask<'_>); 2] = [
         ("offline, uncertain silenced", &off_stream),
         ("offline, default (held clips count as silenced)", &off_default),
     ];

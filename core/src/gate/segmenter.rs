@@ -170,7 +170,7 @@ mod tests {
                     x ^= x << 13;
                     x ^= x >> 7;
                     x ^= x << 17;
-                    if x % 9 == 0 {
+                    if x.is_multiple_of(9) {
                         level = (x % 100) as f32 / 100.0;
                     }
                     probs.push(level);
