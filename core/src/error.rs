@@ -228,6 +228,14 @@ pub enum Error {
         /// Required cosine.
         threshold: f32,
     },
+    /// An audio capture device is missing or failed (live capture).
+    #[error("audio device {device}: {reason}")]
+    Device {
+        /// The device (its name, or what was looked for, e.g. "default input").
+        device: String,
+        /// What went wrong and what to do.
+        reason: String,
+    },
     /// An internal invariant broke; a bug.
     #[error("internal error: {0}; please report it, and treat the audio as unverified")]
     Internal(String),
@@ -238,7 +246,7 @@ impl Error {
     #[must_use]
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Io { .. } => ErrorKind::Io,
+            Error::Io { .. } | Error::Device { .. } => ErrorKind::Io,
             Error::UnsupportedFormat { .. } => ErrorKind::UnsupportedFormat,
             Error::InvalidAudio { .. }
             | Error::NoSpeech { .. }

@@ -396,16 +396,16 @@ static void gate_errors(vg_engine *engine) {
     size_t lat = 0, n = 0;
     CHECK(vg_gate_latency_samples(g, &lat) == VG_RESULT_OK && lat == 64000);
     float x[320] = {0};
-    int16_t pcm[320] = {0};
+    int16_t pcm[640] = {0};
     EXPECT(vg_gate_push_f32(g, x, 320, 8000, &n), VG_RESULT_INVALID_INPUT, "16000 Hz");
     EXPECT(vg_gate_push_f32(g, x, 0, 16000, &n), VG_RESULT_INVALID_INPUT, "empty");
     EXPECT(vg_gate_push_f32(g, NULL, 320, 16000, &n), VG_RESULT_NULL_PARAMETER, "samples is NULL");
     EXPECT(vg_gate_push_f32(NULL, x, 320, 16000, &n), VG_RESULT_NULL_PARAMETER, "gate is NULL");
     EXPECT(vg_gate_push_i16(g, pcm, 320, 16000, NULL), VG_RESULT_NULL_PARAMETER, "accepted is NULL");
-    CHECK(vg_gate_push_i16(g, pcm, 320, 16000, &n) == VG_RESULT_OK && n == 320);
+    CHECK(vg_gate_push_i16(g, pcm, 640, 16000, &n) == VG_RESULT_OK && n == 640);
     CHECK(vg_gate_process(g, NULL) == VG_RESULT_OK);
     EXPECT(vg_gate_pull_f32(g, NULL, 10, &n), VG_RESULT_NULL_PARAMETER, "out is NULL");
-    CHECK(vg_gate_pull_f32(g, x, 320, &n) == VG_RESULT_OK && n == 320); /* latency zeros */
+    CHECK(vg_gate_pull_f32(g, x, 320, &n) == VG_RESULT_OK && n == 320); /* latency zeros, at the input's pace */
     vg_gate_span span;
     bool got = true;
     EXPECT(vg_gate_next_span(g, NULL, &got), VG_RESULT_NULL_PARAMETER, "span is NULL");

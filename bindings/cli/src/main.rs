@@ -8,6 +8,7 @@ mod audit;
 mod demo;
 mod household;
 mod html;
+mod listen;
 mod plot;
 mod screen;
 
@@ -145,6 +146,13 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Run the main job end to end on the demo audio (throw-away key and store).
     Demo(demo::DemoArgs),
+    /// Capture from the microphone through the streaming gate into a WAV file.
+    ///
+    /// Speech that is not a member's is silenced before it is written; spans
+    /// print as they are decided. Exit 0 if nothing was silenced, 3 if
+    /// something was, 1 if the device or store is missing or fails, 2 on bad
+    /// usage. Needs a build with `--features live`.
+    Listen(listen::ListenArgs),
     /// Print duration, sample rate, channels and seconds of speech of a file.
     Info {
         /// Audio file.
@@ -256,6 +264,7 @@ fn run(cli: &Cli) -> voiceguard::Result<u8> {
         Command::Screen(args) => screen::screen(&engine, args),
         Command::Demo(args) => demo::demo(&engine, args),
         Command::Audit(args) => audit::audit(&engine, args),
+        Command::Listen(args) => listen::listen(&engine, args),
         Command::Embed { files, json } => {
             let mut failed = false;
             let mut docs = Vec::with_capacity(files.len());

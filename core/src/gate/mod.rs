@@ -27,6 +27,8 @@
 //! that no decision covers yet when its time comes is silenced (fail closed).
 
 mod events;
+#[cfg(feature = "live")]
+pub mod live;
 mod ring;
 mod segmenter;
 mod timeline;
@@ -613,15 +615,18 @@ impl StreamingGate {
         n
     }
 
-    /// Output samples [`pull`](Self::pull) can return now.
+    /// Output samples [`pull`](Self::pull) can return now: as many as input
+    /// samples were processed, less those already pulled (all of them after
+    /// [`flush`](Self::flush)).
     #[must_use]
     pub fn available(&self) -> usize {
-        let decided = if self.finished {
-            self.committed
+        let limit = if self.finished {
+            self.latency + self.committed
         } else {
-            self.committed.saturating_sub(self.fade)
+            // The latency's zeros come out at the input's pace too.
+            (self.latency + self.committed.saturating_sub(self.fade)).min(self.processed)
         };
-        (self.latency + decided).saturating_sub(self.out_pos)
+        limit.saturating_sub(self.out_pos)
     }
 
     /// The oldest decided span not yet read.
