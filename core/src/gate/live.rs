@@ -108,7 +108,7 @@ fn build_stream<T: ToMono + cpal::SizedSample + Send + 'static>(
     #[allow(clippy::cast_precision_loss)]
     let scale = 1.0 / ch as f32;
     device.build_input_stream::<T, _, _>(
-        config.clone(),
+        *config,
         move |data: &[T], _: &cpal::InputCallbackInfo| {
             // Real-time path: convert and copy only; never block or allocate.
             for frame in data.chunks(ch) {
