@@ -2,7 +2,7 @@
 //! gate into a WAV file (feature `live`; needs libasound2-dev on Linux).
 
 use crate::household::StoreArgs;
-use crate::{show, EXIT_ERROR, EXIT_HELD, EXIT_USAGE};
+use crate::EXIT_ERROR;
 use std::path::PathBuf;
 use voiceguard::Engine;
 
@@ -46,6 +46,7 @@ pub fn listen(_engine: &Engine, _args: &ListenArgs) -> voiceguard::Result<u8> {
 /// bad usage.
 #[cfg(feature = "live")]
 pub fn listen(engine: &Engine, args: &ListenArgs) -> voiceguard::Result<u8> {
+    use crate::{show, EXIT_HELD, EXIT_USAGE};
     use cpal::traits::{DeviceTrait, HostTrait};
     use std::sync::atomic::{AtomicBool, Ordering};
     use voiceguard::gate::{live, GateConfig, GatePlan, SpanLabel};
