@@ -1,6 +1,7 @@
 //! The streaming gate's compute per second of audio on one thread, for
-//! 10 ms, 32 ms and 100 ms pushes (push, process, pull; flushed at the end),
-//! against offline screening of the same 30 s of audio in the same run.
+//! 10 ms, 32 ms and 100 ms pushes (push, process, pull; flushed at the end)
+//! and for 10 ms pushes deciding every 4 windows, against offline screening
+//! of the same 30 s of audio in the same run.
 //! Throughput is in audio samples per second (divide by 16 000 for the
 //! real-time factor).
 
@@ -60,10 +61,25 @@ fn gate(c: &mut Criterion) {
         b.iter(|| screen::screen_samples(&engine, black_box(&x), &vps, &policy, Path::new("bench")).unwrap())
     });
     let mut out = vec![0.0f32; 16_000];
-    for push_ms in [10usize, 32, 100] {
+    let batched = GatePlan::new(
+        engine.clone(),
+        members.clone(),
+        policy,
+        GateConfig {
+            decide_every: 4,
+            ..GateConfig::default()
+        },
+    )
+    .unwrap();
+    for (name, push_ms, plan) in [
+        ("gate_push_10ms", 10usize, &plan),
+        ("gate_push_32ms", 32, &plan),
+        ("gate_push_100ms", 100, &plan),
+        ("gate_push_10ms_decide_every_4", 10, &batched),
+    ] {
         let chunk = push_ms * 16;
         let mut gate = StreamingGate::new(plan.clone()).unwrap();
-        g.bench_function(format!("gate_push_{push_ms}ms"), |b| {
+        g.bench_function(name, |b| {
             b.iter(|| {
                 gate.reset();
                 for ch in x.chunks(chunk) {

@@ -73,6 +73,10 @@ pub struct GateConfig {
     /// Seconds of recent audio whose level sets the gain toward the
     /// engine's `target_dbfs` (default 30; offline screening uses the whole clip).
     pub level_window_s: f32,
+    /// New scoring windows per decision while speech goes on (default 1:
+    /// decide every hop). More batches the model runs (cheaper) but leaves
+    /// each decision less speech after the samples it fixes.
+    pub decide_every: u32,
 }
 
 impl Default for GateConfig {
@@ -83,6 +87,7 @@ impl Default for GateConfig {
             input_s: 2.0,
             max_events: 1024,
             level_window_s: 30.0,
+            decide_every: 1,
         }
     }
 }
@@ -150,6 +155,13 @@ impl GatePlan {
                 "gate level window",
                 format!("{} s", c.level_window_s),
                 "1 to 3600 seconds".into(),
+            ));
+        }
+        if c.decide_every == 0 || c.decide_every > 64 {
+            return Err(bad(
+                "gate decide_every",
+                c.decide_every.to_string(),
+                "1 to 64 windows".into(),
             ));
         }
         let seg = engine.config().segments;
@@ -681,8 +693,16 @@ impl StreamingGate {
         }
         let end = self.timeline.end();
         let t1 = if self.seg.is_open() && !last {
-            if end >= self.window {
-                (end - self.window) / self.hop * self.hop + self.window
+            // Whole windows only, `decide_every` at a time.
+            let complete = if end >= self.window {
+                (end - self.window) / self.hop + 1
+            } else {
+                0
+            };
+            let every = self.plan.config.decide_every as usize;
+            let used = complete / every * every;
+            if used > 0 {
+                (used - 1) * self.hop + self.window
             } else {
                 0
             }
