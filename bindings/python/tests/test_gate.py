@@ -35,7 +35,7 @@ def test_gate_delays_the_stream_and_silences_the_stranger(
     mixed = tmp_path / "mixed.wav"
     mixed_clip(mixed)
     pcm, sr = read_int16(mixed)
-    x = pcm.astype(np.float32) / 32768
+    x = (pcm.astype(np.float32) / np.float32(32768)).astype(np.float32)
     with vg.Store.open(household.store_path, household.key, engine, readonly=True) as store:
         gate = vg.StreamingGate(engine, store)
         wide = vg.StreamingGate(engine, store, latency_s=5.0)
