@@ -33,15 +33,6 @@ fn trimmed(engine: &Engine, policy: &Policy, x: &[f32]) -> Vec<f32> {
     }
 }
 
-fn excerpt(x: &[f32], rng: &mut Rng) -> Vec<f32> {
-    let len = (rng.uniform(2.0, 6.0) * 16_000.0) as usize;
-    if x.len() <= len {
-        return x.to_vec();
-    }
-    let start = rng.below(x.len() - len);
-    x[start..start + len].to_vec()
-}
-
 /// Offline screening's silenced positions: redactions, or all speech of a held clip.
 fn offline_mask(v: &Verdict, n: usize) -> Vec<bool> {
     let mut m = vec![false; n];
@@ -153,7 +144,7 @@ fn gate_agrees_with_offline_screening_and_latency_trades_off() {
         let s = strangers[rng.below(strangers.len())];
         let parts = [a, s, b].map(|c| {
             let x = common::read_i16_wav(&c.path);
-            excerpt(&trimmed(&engine, &policy, &x), &mut rng)
+            screening::excerpt(&trimmed(&engine, &policy, &x), &mut rng)
         });
         let mut samples: Vec<f32> = Vec::new();
         let mut bounds = Vec::new();

@@ -231,16 +231,6 @@ fn trimmed(d: &Data, key: &str) -> Vec<f32> {
     }
 }
 
-/// A random excerpt of 2-6 s of `x` (all of it if shorter).
-fn excerpt(x: &[f32], rng: &mut Rng) -> Vec<f32> {
-    let len = (rng.uniform(2.0, 6.0) * 16_000.0) as usize;
-    if x.len() <= len {
-        return x.to_vec();
-    }
-    let start = rng.below(x.len() - len);
-    x[start..start + len].to_vec()
-}
-
 /// Mixed clips (member, stranger, member), 2-6 s parts from held-out member
 /// clips and stranger clips, joined with 0-0.3 s of silence; true turn
 /// boundaries known to the sample.
@@ -271,9 +261,9 @@ fn mixed_clips_redact_the_stranger_and_keep_the_members() {
         let (a, b) = (held_out[rng.below(held_out.len())], held_out[rng.below(held_out.len())]);
         let s = strangers[rng.below(strangers.len())];
         let parts = [
-            excerpt(&trimmed(d, &a.rel), &mut rng),
-            excerpt(&trimmed(d, &s.rel), &mut rng),
-            excerpt(&trimmed(d, &b.rel), &mut rng),
+            screening::excerpt(&trimmed(d, &a.rel), &mut rng),
+            screening::excerpt(&trimmed(d, &s.rel), &mut rng),
+            screening::excerpt(&trimmed(d, &b.rel), &mut rng),
         ];
         let mut mix: Vec<f32> = Vec::new();
         let mut bounds = Vec::new();

@@ -237,6 +237,16 @@ impl Rng {
     }
 }
 
+/// A random excerpt of 2-6 s of `x` (all of it if shorter).
+pub fn excerpt(x: &[f32], rng: &mut Rng) -> Vec<f32> {
+    let len = (rng.uniform(2.0, 6.0) * 16_000.0) as usize;
+    if x.len() <= len {
+        return x.to_vec();
+    }
+    let start = rng.below(x.len() - len);
+    x[start..start + len].to_vec()
+}
+
 /// `n` distinct households of 2-4 speakers from `speakers` (sorted members).
 pub fn households(speakers: &[String], n: usize, seed: u64) -> Vec<Vec<String>> {
     let mut rng = Rng(seed);
