@@ -61,37 +61,6 @@ fn plan(members: Vec<Member>, config: GateConfig) -> Arc<GatePlan> {
     GatePlan::new(engine().clone(), members, Policy::default(), config).unwrap()
 }
 
-/// Runs `x` through a gate in chunks of `chunk`, returning the whole output
-/// (latency zeros first) and the span events.
-fn run(gate: &mut StreamingGate, x: &[f32], chunk: usize) -> Vec<f32> {
-    let mut out = Vec::new();
-    let mut buf = vec![0.0; 8192];
-    let mut at = 0;
-    while at < x.len() {
-        let end = (at + chunk).min(x.len());
-        while at < end {
-            at += gate.push(&x[at..end]);
-            gate.process().unwrap();
-            loop {
-                let n = gate.pull(&mut buf);
-                if n == 0 {
-                    break;
-                }
-                out.extend_from_slice(&buf[..n]);
-            }
-        }
-    }
-    gate.flush().unwrap();
-    loop {
-        let n = gate.pull(&mut buf);
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&buf[..n]);
-    }
-    out
-}
-
 #[test]
 fn output_is_the_input_delayed_with_other_speech_silenced() {
     let (mix, bounds) = mixed();
@@ -99,7 +68,7 @@ fn output_is_the_input_delayed_with_other_speech_silenced() {
     let mut gate = StreamingGate::new(p.clone()).unwrap();
     let l = gate.latency_samples();
     assert_eq!(l, 64_000);
-    let out = run(&mut gate, &mix, 160);
+    let out = common::stream_through(&mut gate, &mix, 160);
     assert_eq!(out.len(), l + mix.len(), "latency zeros then every input sample");
     assert!(out[..l].iter().all(|&v| v == 0.0));
     let released = &out[l..];
@@ -139,9 +108,9 @@ fn chunk_size_does_not_change_the_output() {
     let (mix, _) = mixed();
     let x = &mix[..16_000 * 9];
     let p = plan(vec![sas01()], GateConfig::default());
-    let reference = run(&mut StreamingGate::new(p.clone()).unwrap(), x, 160);
+    let reference = common::stream_through(&mut StreamingGate::new(p.clone()).unwrap(), x, 160);
     for chunk in [1, 512, 4_000, 40_000] {
-        let out = run(&mut StreamingGate::new(p.clone()).unwrap(), x, chunk);
+        let out = common::stream_through(&mut StreamingGate::new(p.clone()).unwrap(), x, chunk);
         assert!(out == reference, "chunks of {chunk} samples differ from 160");
     }
 }
@@ -153,7 +122,7 @@ fn gate_agrees_with_offline_screening_on_the_demo_mix() {
     let p = plan(vec![member.clone()], GateConfig::default());
     let mut gate = StreamingGate::new(p).unwrap();
     let l = gate.latency_samples();
-    let out = run(&mut gate, &mix, 320);
+    let out = common::stream_through(&mut gate, &mix, 320);
     let policy = Policy {
         on_uncertain: OnUncertain::Redact,
         ..Policy::default()
@@ -225,7 +194,7 @@ fn an_empty_store_silences_all_speech_and_nothing_else() {
     let p = plan(Vec::new(), GateConfig::default());
     let mut gate = StreamingGate::new(p).unwrap();
     let l = gate.latency_samples();
-    let out = run(&mut gate, &padded, 160);
+    let out = common::stream_through(&mut gate, &padded, 160);
     let segs = engine().speech_segments(&padded).unwrap();
     assert!(!segs.is_empty());
     for r in &segs {
@@ -267,7 +236,7 @@ fn push_is_bounded_flush_ends_and_reset_restarts() {
     assert_eq!(gate.free_input(), 0);
     assert_eq!(gate.push(&x[first..]), 0);
     gate.reset();
-    let a = run(&mut gate, &x, 1000);
+    let a = common::stream_through(&mut gate, &x, 1000);
     assert_eq!(gate.push(&x[..10]), 0, "push after flush is refused");
     let mut n = 0;
     while gate.pop_span().is_some() {
@@ -276,7 +245,7 @@ fn push_is_bounded_flush_ends_and_reset_restarts() {
     assert!(n <= 2);
     assert!(gate.stats().dropped_spans > 0 || n < 2);
     gate.reset();
-    let b = run(&mut gate, &x, 777);
+    let b = common::stream_through(&mut gate, &x, 777);
     assert!(a == b, "a reset gate gives the same output again");
 }
 

@@ -59,22 +59,7 @@ fn offline_mask(v: &Verdict, n: usize) -> Vec<bool> {
 fn gate_mask(plan: &Arc<GatePlan>, x: &[f32]) -> Vec<bool> {
     let mut gate = StreamingGate::new(plan.clone()).unwrap();
     let l = gate.latency_samples();
-    let mut out = Vec::with_capacity(x.len() + l);
-    let mut buf = vec![0.0; 4096];
-    let mut drain = |gate: &mut StreamingGate, out: &mut Vec<f32>| loop {
-        let n = gate.pull(&mut buf);
-        if n == 0 {
-            break;
-        }
-        out.extend_from_slice(&buf[..n]);
-    };
-    for chunk in x.chunks(160) {
-        assert_eq!(gate.push(chunk), chunk.len());
-        gate.process().unwrap();
-        drain(&mut gate, &mut out);
-    }
-    gate.flush().unwrap();
-    drain(&mut gate, &mut out);
+    let out = common::stream_through(&mut gate, x, 160);
     assert_eq!(out.len(), l + x.len());
     (0..x.len()).map(|i| out[l + i] == 0.0 && x[i] != 0.0).collect()
 }

@@ -281,19 +281,7 @@ fn captured_audio_is_gated_into_the_same_wav_as_offline() {
     assert_eq!(summary.written_samples, x.len() as u64);
     // The same samples through a gate directly.
     let mut gate = StreamingGate::new(plan).unwrap();
-    let mut released = Vec::new();
-    let mut buf = vec![0.0f32; 4096];
-    for c in x.chunks(1000) {
-        gate.push(c);
-        gate.process().unwrap();
-        while let n @ 1.. = gate.pull(&mut buf) {
-            released.extend_from_slice(&buf[..n]);
-        }
-    }
-    gate.flush().unwrap();
-    while let n @ 1.. = gate.pull(&mut buf) {
-        released.extend_from_slice(&buf[..n]);
-    }
+    let released = common::stream_through(&mut gate, &x, 1000);
     let want: Vec<i16> = released[gate.latency_samples()..].iter().map(|&v| to_i16(v)).collect();
     let got: Vec<i16> = hound::WavReader::open(&out)
         .unwrap()

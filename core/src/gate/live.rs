@@ -396,8 +396,12 @@ pub fn run(
     drop(stream);
     result?;
     // What arrived between the stop and the end of capture.
-    while let Ok(v) = consumer.pop() {
-        w.feed(&[v])?;
+    let n = consumer.slots();
+    if let Ok(read) = consumer.read_chunk(n) {
+        let (a, b) = read.as_slices();
+        let rest = [a, b].concat();
+        read.commit_all();
+        w.feed(&rest)?;
     }
     w.finish()?;
     let (gated, spans) = (w.gated, w.spans);

@@ -39,8 +39,8 @@ use crate::embed::{Embedding, EncoderState};
 use crate::error::{Error, Result};
 use crate::pipeline::Engine;
 use crate::screen::{
-    decide, window_ranges, Analysis, Decision, Embedder, FillGen, Label, OnNoSpeech, OnOther, OnUncertain, Policy,
-    SpeechMap, Verdict, Voiceprint, WindowEmbedding,
+    decide, fade_weight, window_ranges, Analysis, Decision, Embedder, FillGen, Label, OnNoSpeech, OnOther, OnUncertain,
+    Policy, SpeechMap, Verdict, Voiceprint, WindowEmbedding,
 };
 use crate::vad::Vad;
 use crate::voiceprint::{Member, VoiceprintStore};
@@ -305,17 +305,11 @@ impl LevelMeter {
         }
         #[allow(clippy::cast_precision_loss)]
         let ms = self.sum / (self.len * self.frame_len) as f64;
-        if ms <= 0.0 {
-            return 1.0;
-        }
-        #[allow(clippy::cast_possible_truncation)]
-        let level = (10.0 * ms.log10()) as f32;
-        let change = self.target_dbfs - level;
-        if change <= 0.0 {
-            1.0
-        } else {
-            10f32.powf(change / 20.0)
-        }
+        crate::level::gain_to(
+            crate::units::Db::from_power(ms),
+            crate::units::Db(self.target_dbfs),
+            true,
+        )
     }
 
     fn clear(&mut self) {
@@ -945,13 +939,7 @@ impl StreamingGate {
             } else {
                 i - r.end + 1
             };
-            let wr = if d == 0 {
-                1.0
-            } else {
-                #[allow(clippy::cast_precision_loss)]
-                let x = d as f32 / (fade + 1) as f32;
-                0.5 * (1.0 + (std::f32::consts::PI * x).cos())
-            };
+            let wr = if d == 0 { 1.0 } else { fade_weight(d, fade) };
             w = w.max(wr);
         }
         let x = self.audio.get(i);

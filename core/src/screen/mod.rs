@@ -22,7 +22,7 @@ pub use decide::{decide, Voiceprint, SEARCH_COARSE_S, SEARCH_STEP_S, SNAP_S, SNA
 pub use file::{output_path, screen_file, write_bytes_atomic, OutputOptions};
 pub use policy::{Fill, OnNoSpeech, OnOther, OnUncertain, Policy};
 pub use redact::redact_interleaved;
-pub(crate) use redact::FillGen;
+pub(crate) use redact::{fade_weight, FillGen};
 pub use report::{ClipReport, ModelRef, Report, Summary, REPORT_SCHEMA_VERSION};
 pub use verdict::{Action, Decision, Label, Reason, Span, Verdict, WindowScore};
 

@@ -55,8 +55,7 @@ pub fn redact_interleaved(
         weight[a..b].fill(1.0);
         for i in 0..fade {
             #[allow(clippy::cast_precision_loss)]
-            let x = (i + 1) as f32 / (fade + 1) as f32; // (0, 1): distance into the fade
-            let w = 0.5 * (1.0 + (std::f32::consts::PI * x).cos()); // 1 at the range, 0 away
+            let w = fade_weight(i + 1, fade);
             if let Some(j) = a.checked_sub(i + 1) {
                 weight[j] = weight[j].max(w);
             }
@@ -77,6 +76,15 @@ pub fn redact_interleaved(
         }
     }
     Ok(())
+}
+
+/// Fill weight of a kept sample `distance` samples (1..=`fade`) outside a
+/// redacted range: a raised cosine from near 1 next to the range to near 0
+/// `fade` samples away.
+pub(crate) fn fade_weight(distance: usize, fade: usize) -> f32 {
+    #[allow(clippy::cast_precision_loss)]
+    let x = distance as f32 / (fade + 1) as f32; // (0, 1): distance into the fade
+    0.5 * (1.0 + (std::f32::consts::PI * x).cos())
 }
 
 /// The fill signal, sample by sample (deterministic).

@@ -134,3 +134,28 @@ pub fn noise(n: usize, a: f32, mut s: u64) -> Vec<f32> {
         .collect()
 }
 pub mod screening;
+
+/// Runs `x` through `gate` in pushes of `chunk` samples (process and pull
+/// after each), flushes, and returns everything released (latency zeros first).
+pub fn stream_through(gate: &mut voiceguard::gate::StreamingGate, x: &[f32], chunk: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(x.len() + gate.latency_samples());
+    let mut buf = vec![0.0; 8192];
+    let mut drain = |gate: &mut voiceguard::gate::StreamingGate, out: &mut Vec<f32>| loop {
+        let n = gate.pull(&mut buf);
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+    };
+    for piece in x.chunks(chunk.max(1)) {
+        let mut at = 0;
+        while at < piece.len() {
+            at += gate.push(&piece[at..]);
+            gate.process().unwrap();
+            drain(gate, &mut out);
+        }
+    }
+    gate.flush().unwrap();
+    drain(gate, &mut out);
+    out
+}
