@@ -5,6 +5,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use voiceguard::dsp::{FbankConfig, FbankPlan, MelConfig, MelPlan};
+use voiceguard::embed::Backend;
 use voiceguard::SpeakerEncoder;
 
 fn frontend(c: &mut Criterion) {
@@ -32,17 +33,21 @@ fn embedding(c: &mut Criterion) {
     let Some(x) = voiceguard_benches::speech(10.0) else {
         return;
     };
-    let enc = SpeakerEncoder::bundled().unwrap();
     let mut g = c.benchmark_group("embed");
     g.sample_size(10);
-    g.throughput(Throughput::Elements(x.len() as u64));
-    g.bench_function("utterance_10s", |b| {
-        b.iter(|| enc.embed_utterance(black_box(&x)).unwrap())
-    });
-    g.throughput(Throughput::Elements(25_600));
-    g.bench_function("one_partial_1.6s", |b| {
-        b.iter(|| enc.embed_utterance(black_box(&x[..25_600])).unwrap())
-    });
+    // Both backends in the same run: the native LSTM (default) and tract.
+    for (suffix, backend) in [("", Backend::Native), ("_tract", Backend::Tract)] {
+        let mut enc = SpeakerEncoder::bundled().unwrap();
+        enc.set_backend(backend).unwrap();
+        g.throughput(Throughput::Elements(x.len() as u64));
+        g.bench_function(format!("utterance_10s{suffix}"), |b| {
+            b.iter(|| enc.embed_utterance(black_box(&x)).unwrap())
+        });
+        g.throughput(Throughput::Elements(25_600));
+        g.bench_function(format!("one_partial_1.6s{suffix}"), |b| {
+            b.iter(|| enc.embed_utterance(black_box(&x[..25_600])).unwrap())
+        });
+    }
     g.finish();
 }
 

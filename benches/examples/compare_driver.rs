@@ -15,6 +15,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 use voiceguard::dsp::{FbankConfig, FbankPlan, MelConfig, MelPlan};
+use voiceguard::embed::Backend;
 use voiceguard::vad::{frame_probabilities, EnergyPreset, EnergyVad, SileroModel};
 use voiceguard::SpeakerEncoder;
 
@@ -131,22 +132,27 @@ fn main() -> Res<()> {
         w.flush()?;
     }
     let mut out = vec![0.0; batches.iter().map(|b| b.0).max().unwrap_or(1) * dim];
-    let s = time(reps, || {
-        for (n, frames, b) in &batches {
-            enc.run_features(b, *n, *frames, &mut out[..n * dim])?;
-        }
-        Ok(())
-    })?;
-    report("embed_model_batched", s, emb_audio_s, reps);
-    let s = time(reps, || {
-        for (_, frames, b) in &batches {
-            for one in b.chunks_exact(frames * n_feat) {
-                enc.run_features(one, 1, *frames, &mut out[..dim])?;
+    // The model on both backends: the native LSTM (default) and tract.
+    for (suffix, backend) in [("", Backend::Native), ("_tract", Backend::Tract)] {
+        let mut enc = SpeakerEncoder::bundled()?;
+        enc.set_backend(backend)?;
+        let s = time(reps, || {
+            for (n, frames, b) in &batches {
+                enc.run_features(b, *n, *frames, &mut out[..n * dim])?;
             }
-        }
-        Ok(())
-    })?;
-    report("embed_model_b1", s, emb_audio_s, reps);
+            Ok(())
+        })?;
+        report(&format!("embed_model_batched{suffix}"), s, emb_audio_s, reps);
+        let s = time(reps, || {
+            for (_, frames, b) in &batches {
+                for one in b.chunks_exact(frames * n_feat) {
+                    enc.run_features(one, 1, *frames, &mut out[..dim])?;
+                }
+            }
+            Ok(())
+        })?;
+        report(&format!("embed_model_b1{suffix}"), s, emb_audio_s, reps);
+    }
     let s = time(reps, || {
         for c in &chunks {
             std::hint::black_box(enc.embed_utterance(c)?);

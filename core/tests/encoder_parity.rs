@@ -1,13 +1,29 @@
-//! The tract-run GE2E encoder against the committed float64 numpy reference
-//! and onnxruntime outputs on identical mel input (models/ge2e/reference/).
+//! The GE2E encoder, on both backends (native LSTM and tract), against the
+//! committed float64 numpy reference and onnxruntime outputs on identical mel
+//! input (models/ge2e/reference/), and against each other on real speech.
 
 mod common;
 
+use voiceguard::embed::Backend;
 use voiceguard::SpeakerEncoder;
 
 #[test]
-fn partial_embeddings_match_numpy_and_onnxruntime() {
+fn bundled_encoder_runs_natively_by_default() {
     let enc = SpeakerEncoder::bundled().unwrap();
+    assert_eq!(enc.backend(), Backend::Native);
+    assert_eq!(enc.backends(), [Backend::Native, Backend::Tract]);
+}
+
+#[test]
+fn partial_embeddings_match_numpy_and_onnxruntime() {
+    for backend in [Backend::Native, Backend::Tract] {
+        let mut enc = SpeakerEncoder::bundled().unwrap();
+        enc.set_backend(backend).unwrap();
+        check_reference(&enc, backend);
+    }
+}
+
+fn check_reference(enc: &SpeakerEncoder, backend: Backend) {
     let dir = common::repo_root().join("models/ge2e/reference");
     let mut cases = 0;
     let (mut worst_np, mut worst_ort) = (0.0f64, 0.0f64);
@@ -40,7 +56,7 @@ fn partial_embeddings_match_numpy_and_onnxruntime() {
             .map(|(a, b)| (f64::from(*a) - b).abs())
             .fold(0.0, f64::max);
         println!(
-            "{}: max |tract - numpy f64| = {d_np:.2e}, max |tract - onnxruntime| = {d_ort:.2e}",
+            "{backend:?} {}: max |ours - numpy f64| = {d_np:.2e}, max |ours - onnxruntime| = {d_ort:.2e}",
             path.display()
         );
         worst_np = worst_np.max(d_np);
@@ -48,8 +64,54 @@ fn partial_embeddings_match_numpy_and_onnxruntime() {
         cases += 1;
     }
     assert!(cases >= 3, "expected at least 3 reference cases in {}", dir.display());
-    assert!(worst_np <= 1e-5, "tract vs numpy float64: {worst_np:e} > 1e-5");
-    assert!(worst_ort <= 1e-5, "tract vs onnxruntime: {worst_ort:e} > 1e-5");
+    assert!(worst_np <= 1e-5, "{backend:?} vs numpy float64: {worst_np:e} > 1e-5");
+    assert!(worst_ort <= 1e-5, "{backend:?} vs onnxruntime: {worst_ort:e} > 1e-5");
+}
+
+/// Real speech cut into partials and run in batches of 1 to 32 (every
+/// remainder of the native kernel's 3-row tiles): both backends agree.
+#[test]
+fn native_and_tract_agree_on_real_partials() {
+    let mut native = SpeakerEncoder::bundled().unwrap();
+    native.set_backend(Backend::Native).unwrap();
+    let mut tract = SpeakerEncoder::bundled().unwrap();
+    tract.set_backend(Backend::Tract).unwrap();
+    let path = common::repo_root().join("examples/data/librivox-sas01_1.wav");
+    let x = voiceguard::audio::read_file(&path, &voiceguard::audio::Limits::default())
+        .unwrap()
+        .samples;
+    let ranges = native.partial_ranges(x.len());
+    let n_feat = native.manifest().n_features();
+    let frames = ranges[0].len();
+    let total = ranges.last().unwrap().end;
+    let mut feats = vec![0.0f32; total * n_feat];
+    let mut st = native.frontend().make_state();
+    native
+        .frontend()
+        .process_frames_into(&x, total, &mut st, &mut feats)
+        .unwrap();
+    let mut batch_feats = Vec::new();
+    for r in &ranges {
+        batch_feats.extend_from_slice(&feats[r.start * n_feat..r.end * n_feat]);
+    }
+    let dim = native.dim();
+    let mut worst = 0.0f32;
+    let mut runs = 0;
+    for batch in [1, 2, 3, 4, 5, 7, 32] {
+        let batch = batch.min(ranges.len());
+        let input = &batch_feats[..batch * frames * n_feat];
+        let (mut a, mut b) = (vec![0.0; batch * dim], vec![0.0; batch * dim]);
+        native.run_features(input, batch, frames, &mut a).unwrap();
+        tract.run_features(input, batch, frames, &mut b).unwrap();
+        worst = a.iter().zip(&b).map(|(p, q)| (p - q).abs()).fold(worst, f32::max);
+        runs += 1;
+    }
+    println!(
+        "{runs} batch sizes of {} partials: max |native - tract| = {worst:.2e}",
+        ranges.len()
+    );
+    assert!(ranges.len() >= 7, "the clip should give at least 7 partials");
+    assert!(worst <= 1e-5, "native vs tract: {worst:e}");
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! [`SpeakerEncoder`]: the planned speaker-embedding model and its front end.
 
+use super::native::{NativeEncoder, NativeScratch};
 use super::partials::partial_frame_ranges;
 use super::Embedding;
 use crate::dsp::{FrontEnd, FrontEndState};
@@ -18,6 +19,16 @@ pub const MAX_BATCH: usize = 32;
 
 type Plan = Arc<TypedSimplePlan>;
 
+/// What runs the encoder graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// voiceguard's own LSTM path (`embed::native`): the default when the
+    /// graph is the GE2E encoder written by `models/ge2e/convert.py`.
+    Native,
+    /// tract, planned per batch size: any graph; the reference.
+    Tract,
+}
+
 /// A loaded speaker encoder: manifest, front-end plan and the tract model,
 /// planned per concrete batch shape on first use and cached.
 ///
@@ -29,6 +40,9 @@ pub struct SpeakerEncoder {
     frontend: FrontEnd,
     model: InferenceModel,
     plans: Mutex<HashMap<(usize, usize), Plan>>,
+    /// The native path's weights, when the graph is the known GE2E encoder.
+    native: Option<Arc<NativeEncoder>>,
+    backend: Backend,
 }
 
 impl std::fmt::Debug for SpeakerEncoder {
@@ -54,6 +68,8 @@ pub struct EncoderState {
     out: Vec<f32>,
     /// Per-segment sums of the L2-normalised partial embeddings.
     sums: Vec<f64>,
+    /// Scratch of the native backend.
+    native: NativeScratch,
 }
 
 impl SpeakerEncoder {
@@ -109,12 +125,21 @@ impl SpeakerEncoder {
         }
         let frontend = manifest.plan_frontend()?;
         let id = format!("{}:{}", manifest.name, &manifest.sha256[..12]);
+        let native = NativeEncoder::from_onnx(&files.onnx, manifest.n_features(), manifest.output.dim, &manifest.name)?
+            .map(Arc::new);
+        let backend = if native.is_some() {
+            Backend::Native
+        } else {
+            Backend::Tract
+        };
         let enc = SpeakerEncoder {
             manifest,
             id,
             frontend,
             model,
             plans: Mutex::new(HashMap::new()),
+            native,
+            backend,
         };
         // Plan once now: this checks the output facts and surfaces errors at load time.
         let plan = enc.plan(1, enc.manifest.partials.window_frames)?;
@@ -132,6 +157,42 @@ impl SpeakerEncoder {
             });
         }
         Ok(enc)
+    }
+
+    /// Which backend runs the graph.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The backends this model can run on: tract always, the native path
+    /// when the graph is the GE2E encoder it knows.
+    #[must_use]
+    pub fn backends(&self) -> Vec<Backend> {
+        let mut b = Vec::with_capacity(2);
+        if self.native.is_some() {
+            b.push(Backend::Native);
+        }
+        b.push(Backend::Tract);
+        b
+    }
+
+    /// Switches the backend (the model id and results stay the same within
+    /// ~1e-6).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for [`Backend::Native`] when the graph is
+    /// not the GE2E encoder it knows.
+    pub fn set_backend(&mut self, backend: Backend) -> Result<()> {
+        if backend == Backend::Native && self.native.is_none() {
+            return Err(Error::InvalidArgument {
+                what: "encoder backend",
+                value: "native".into(),
+                expected: format!("tract: {} is not the GE2E graph the native path knows", self.id),
+            });
+        }
+        self.backend = backend;
+        Ok(())
     }
 
     /// The manifest.
@@ -174,6 +235,7 @@ impl SpeakerEncoder {
             owners: Vec::with_capacity(MAX_BATCH),
             out: vec![0.0; MAX_BATCH * self.dim()],
             sums: Vec::new(),
+            native: NativeScratch::default(),
         }
     }
 
@@ -200,6 +262,22 @@ impl SpeakerEncoder {
     /// # Errors
     /// [`Error::BufferLength`] for wrong lengths; [`Error::Model`] if tract fails.
     pub fn run_features(&self, features: &[f32], batch: usize, frames: usize, out: &mut [f32]) -> Result<()> {
+        self.run_features_with(features, batch, frames, &mut NativeScratch::default(), out)
+    }
+
+    /// As [`SpeakerEncoder::run_features`], reusing `scratch` (the native
+    /// backend's buffers) across calls.
+    ///
+    /// # Errors
+    /// As [`SpeakerEncoder::run_features`].
+    pub fn run_features_with(
+        &self,
+        features: &[f32],
+        batch: usize,
+        frames: usize,
+        scratch: &mut NativeScratch,
+        out: &mut [f32],
+    ) -> Result<()> {
         let f = self.manifest.n_features();
         let dim = self.dim();
         if features.len() != batch * frames * f {
@@ -215,6 +293,15 @@ impl SpeakerEncoder {
                 expected: batch * dim,
                 actual: out.len(),
             });
+        }
+        if let (Backend::Native, Some(native)) = (self.backend, &self.native) {
+            native.run(features, batch, frames, scratch, out);
+            if out.iter().all(|v| v.is_finite()) {
+                return Ok(());
+            }
+            return Err(Error::Internal(
+                "the native encoder produced a non-finite embedding".into(),
+            ));
         }
         let plan = self.plan(batch, frames)?;
         let input =
@@ -268,7 +355,7 @@ impl SpeakerEncoder {
                 return Ok(());
             }
             let n = st.owners.len();
-            self.run_features(&st.batch, n, win, &mut st.out[..n * dim])?;
+            self.run_features_with(&st.batch, n, win, &mut st.native, &mut st.out[..n * dim])?;
             for (p, &owner) in st.out.chunks_exact(dim).zip(&st.owners) {
                 each(owner, p);
             }

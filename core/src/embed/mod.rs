@@ -2,8 +2,10 @@
 
 mod embedding;
 mod encoder;
+mod native;
 mod partials;
 
 pub use embedding::Embedding;
-pub use encoder::{EncoderState, SpeakerEncoder, MAX_BATCH};
+pub use encoder::{Backend, EncoderState, SpeakerEncoder, MAX_BATCH};
+pub use native::NativeScratch;
 pub use partials::partial_frame_ranges;

@@ -1,0 +1,227 @@
+//! A native forward pass of the GE2E encoder graph (3 x LSTM, linear, ReLU,
+//! L2 norm), reading its weights from the same `encoder.onnx`.
+//!
+//! tract lowers an ONNX `LSTM` to a loop that multiplies each frame's input
+//! by `W` and the previous state by `R` on every step. Here the input
+//! projection of all frames of all partials is one matrix product per layer,
+//! and the recurrent product runs on `R` packed once at load into 32-column
+//! panels, so a step streams each panel once for up to three partials
+//! (kernels in the `voiceguard-kernels` crate, the core's only unsafe code).
+//! The result agrees with tract and with the float64 reference to ~1e-6
+//! (`core/tests/native_encoder.rs`).
+//!
+//! The graph is recognised by its node list and initializer names as written
+//! by `models/ge2e/convert.py`; any other graph runs through tract.
+
+use crate::error::{Error, Result};
+use tract_onnx::pb;
+use voiceguard_kernels::{cell_update, pack_recurrent, recurrent, sgemm, Cpu};
+
+/// One LSTM layer, gates in ONNX order (input, output, forget, cell).
+#[derive(Debug)]
+struct Layer {
+    /// Input features per frame.
+    n_in: usize,
+    /// `W` transposed: `n_in x 4H`, row-major.
+    w_t: Vec<f32>,
+    /// `R` packed by [`pack_recurrent`].
+    r_packed: Vec<f32>,
+    /// `Wb + Rb` (`4H`).
+    bias: Vec<f32>,
+}
+
+/// The encoder's weights, ready for [`NativeEncoder::run`].
+#[derive(Debug)]
+pub(crate) struct NativeEncoder {
+    hidden: usize,
+    layers: Vec<Layer>,
+    /// Linear weight, `H x dim` row-major (input x output).
+    linear_w: Vec<f32>,
+    linear_b: Vec<f32>,
+}
+
+/// Scratch for [`NativeEncoder::run`], grown to the largest batch seen and
+/// reused (no allocation once it has seen that size).
+#[derive(Debug, Default)]
+pub struct NativeScratch {
+    /// The features, time-major (`T*B x n_features`).
+    input: Vec<f32>,
+    /// Gate pre-activations of every frame of every partial (`T*B x 4H`).
+    gates: Vec<f32>,
+    /// Hidden states of every frame (`T*B x H`): a layer's output, read by
+    /// the next layer's input product before it is overwritten.
+    seq: Vec<f32>,
+    /// Cell state (`B x H`).
+    c: Vec<f32>,
+}
+
+fn ops_match(graph: &pb::GraphProto) -> bool {
+    const OPS: [&str; 12] = [
+        "Transpose",
+        "LSTM",
+        "Squeeze",
+        "LSTM",
+        "Squeeze",
+        "LSTM",
+        "Squeeze",
+        "MatMul",
+        "Add",
+        "Relu",
+        "ReduceL2",
+        "Div",
+    ];
+    graph.node.len() == OPS.len()
+        && graph
+            .node
+            .iter()
+            .zip(OPS)
+            .all(|(n, op)| n.op_type == op && n.domain.is_empty())
+        && graph.node.iter().filter(|n| n.op_type == "LSTM").all(|n| {
+            // Default activations, no clip, forward only, no extra state.
+            n.attribute.iter().all(|a| match a.name.as_str() {
+                "hidden_size" => true,
+                "direction" => a.s == b"forward",
+                _ => false,
+            }) && n.input.len() == 4
+        })
+}
+
+/// A float initializer's values and dims.
+fn initializer(graph: &pb::GraphProto, name: &str) -> Option<(Vec<usize>, Vec<f32>)> {
+    let t = graph.initializer.iter().find(|t| t.name == name)?;
+    if t.data_type != 1 || t.external_data.iter().any(|_| true) {
+        return None;
+    }
+    let dims: Vec<usize> = t.dims.iter().map(|&d| usize::try_from(d).ok()).collect::<Option<_>>()?;
+    let n: usize = dims.iter().product();
+    let values: Vec<f32> = if t.raw_data.is_empty() {
+        t.float_data.clone()
+    } else {
+        t.raw_data
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    };
+    (values.len() == n).then_some((dims, values))
+}
+
+/// Transposes a row-major `rows x cols` matrix.
+fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut t = vec![0.0; m.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            t[c * rows + r] = m[r * cols + c];
+        }
+    }
+    t
+}
+
+impl NativeEncoder {
+    /// Reads the weights of a GE2E graph written by `convert.py` from the
+    /// ONNX bytes. `Ok(None)` when the graph has another shape (the caller
+    /// keeps tract); `Err` only if the bytes do not parse.
+    pub(crate) fn from_onnx(onnx: &[u8], n_features: usize, dim: usize, name: &str) -> Result<Option<Self>> {
+        use tract_onnx::prelude::Framework;
+        let proto = tract_onnx::onnx()
+            .proto_model_for_read(&mut std::io::Cursor::new(onnx))
+            .map_err(|e| Error::model(name, e))?;
+        let Some(graph) = proto.graph.as_ref() else {
+            return Ok(None);
+        };
+        if !ops_match(graph) {
+            return Ok(None);
+        }
+        let mut layers = Vec::new();
+        let mut n_in = n_features;
+        let mut hidden = 0;
+        for l in 0..3 {
+            let (Some((wd, w)), Some((rd, r)), Some((bd, b))) = (
+                initializer(graph, &format!("lstm{l}.W")),
+                initializer(graph, &format!("lstm{l}.R")),
+                initializer(graph, &format!("lstm{l}.B")),
+            ) else {
+                return Ok(None);
+            };
+            let h = rd.get(2).copied().unwrap_or(0);
+            if h == 0 || wd != [1, 4 * h, n_in] || rd != [1, 4 * h, h] || bd != [1, 8 * h] {
+                return Ok(None);
+            }
+            hidden = h;
+            let r_packed = pack_recurrent(&r, h);
+            let bias = (0..4 * h).map(|j| b[j] + b[4 * h + j]).collect();
+            layers.push(Layer {
+                n_in,
+                w_t: transpose(&w, 4 * h, n_in),
+                r_packed,
+                bias,
+            });
+            n_in = h;
+        }
+        let (Some((lwd, linear_w)), Some((lbd, linear_b))) =
+            (initializer(graph, "linear.weight_T"), initializer(graph, "linear.bias"))
+        else {
+            return Ok(None);
+        };
+        if lwd != [hidden, dim] || lbd != [dim] {
+            return Ok(None);
+        }
+        Ok(Some(NativeEncoder {
+            hidden,
+            layers,
+            linear_w,
+            linear_b,
+        }))
+    }
+
+    /// Runs `batch` feature matrices of `frames x n_features` (`features`,
+    /// batch-major) and writes `batch * dim` unit-norm embeddings to `out`.
+    /// Lengths are checked by the caller.
+    pub(crate) fn run(&self, features: &[f32], batch: usize, frames: usize, s: &mut NativeScratch, out: &mut [f32]) {
+        let h = self.hidden;
+        let g = 4 * h;
+        let rows = batch * frames;
+        let n_feat = self.layers.first().map_or(0, |l| l.n_in);
+        // Time-major everywhere (row t*batch + b): the gates and states of
+        // one step are contiguous, so nothing is copied per step.
+        s.input.resize(rows * n_feat, 0.0);
+        for (b, partial) in features.chunks_exact(frames * n_feat).enumerate() {
+            for (t, frame) in partial.chunks_exact(n_feat).enumerate() {
+                s.input[(t * batch + b) * n_feat..(t * batch + b + 1) * n_feat].copy_from_slice(frame);
+            }
+        }
+        s.gates.resize(rows * g, 0.0);
+        s.seq.resize(rows * h, 0.0);
+        s.c.resize(batch * h, 0.0);
+        let cpu = Cpu::detect();
+        for (l, layer) in self.layers.iter().enumerate() {
+            // Input projection of every frame (the biases join in the cell update).
+            let x: &[f32] = if l == 0 { &s.input } else { &s.seq[..rows * h] };
+            sgemm(rows, layer.n_in, g, x, &layer.w_t, &mut s.gates[..rows * g]);
+            s.c[..batch * h].fill(0.0);
+            let (bh, bg) = (batch * h, batch * g);
+            for t in 0..frames {
+                let step = &mut s.gates[t * bg..(t + 1) * bg];
+                let (done, now) = s.seq.split_at_mut(t * bh);
+                if t > 0 {
+                    recurrent(cpu, &done[(t - 1) * bh..], &layer.r_packed, h, step);
+                }
+                cell_update(cpu, step, &layer.bias, &mut s.c[..bh], &mut now[..bh], h);
+            }
+        }
+        let last = &s.seq[(frames - 1) * batch * h..rows * h];
+        // Linear, ReLU, L2 norm.
+        let dim = self.linear_b.len();
+        sgemm(batch, h, dim, last, &self.linear_w, &mut out[..batch * dim]);
+        for o in out[..batch * dim].chunks_exact_mut(dim) {
+            let mut ss = 0.0f32;
+            for (v, b) in o.iter_mut().zip(&self.linear_b) {
+                *v = (*v + b).max(0.0);
+                ss += *v * *v;
+            }
+            let norm = ss.sqrt();
+            for v in o.iter_mut() {
+                *v /= norm;
+            }
+        }
+    }
+}
