@@ -15,7 +15,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 use voiceguard::dsp::{FbankConfig, FbankPlan, MelConfig, MelPlan};
-use voiceguard::embed::Backend;
+use voiceguard::embed::{Backend, NativeScratch};
 use voiceguard::vad::{frame_probabilities, EnergyPreset, EnergyVad, SileroModel};
 use voiceguard::SpeakerEncoder;
 
@@ -136,9 +136,11 @@ fn main() -> Res<()> {
     for (suffix, backend) in [("", Backend::Native), ("_tract", Backend::Tract)] {
         let mut enc = SpeakerEncoder::bundled()?;
         enc.set_backend(backend)?;
+        // Scratch reused across calls, as a session's arena is.
+        let mut scratch = NativeScratch::default();
         let s = time(reps, || {
             for (n, frames, b) in &batches {
-                enc.run_features(b, *n, *frames, &mut out[..n * dim])?;
+                enc.run_features_with(b, *n, *frames, &mut scratch, &mut out[..n * dim])?;
             }
             Ok(())
         })?;
@@ -146,7 +148,7 @@ fn main() -> Res<()> {
         let s = time(reps, || {
             for (_, frames, b) in &batches {
                 for one in b.chunks_exact(frames * n_feat) {
-                    enc.run_features(one, 1, *frames, &mut out[..dim])?;
+                    enc.run_features_with(one, 1, *frames, &mut scratch, &mut out[..dim])?;
                 }
             }
             Ok(())

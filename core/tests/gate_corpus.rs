@@ -17,7 +17,11 @@ use voiceguard::voiceprint::Member;
 use voiceguard::Engine;
 
 const MIXES: usize = 24;
-const LATENCIES: [f32; 5] = [1.5, 2.0, 3.0, 4.0, 5.0];
+/// A gate setting: (latency in seconds, decide every n windows).
+type Setting = (f32, u32);
+
+/// Gate settings measured.
+const SETTINGS: [Setting; 7] = [(1.5, 1), (2.0, 1), (3.0, 1), (4.0, 1), (5.0, 1), (4.0, 2), (4.0, 4)];
 
 struct Mix {
     samples: Vec<f32>,
@@ -188,10 +192,10 @@ fn gate_agrees_with_offline_screening_and_latency_trades_off() {
         .collect();
 
     // The gate at each latency (one thread per setting).
-    let results: Vec<(f32, Vec<Vec<bool>>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = LATENCIES
+    let results: Vec<(Setting, Vec<Vec<bool>>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = SETTINGS
             .iter()
-            .map(|&lat| {
+            .map(|&(lat, every)| {
                 let (engine, mixes, enrolled) = (&engine, &mixes, &enrolled);
                 s.spawn(move || {
                     let masks = mixes
@@ -199,14 +203,14 @@ fn gate_agrees_with_offline_screening_and_latency_trades_off() {
                         .map(|m| {
                             let members = m.household.iter().map(|s| member(s, &enrolled[s])).collect();
                             let config = GateConfig {
-                                latency_s: lat,
-                                ..GateConfig::default()
+                                decide_every: every,
+                                ..GateConfig::for_latency(lat, policy.window_s)
                             };
                             let plan = GatePlan::new(engine.clone(), members, policy, config).unwrap();
                             gate_mask(&plan, &m.samples)
                         })
                         .collect();
-                    (lat, masks)
+                    ((lat, every), masks)
                 })
             })
             .collect();
@@ -248,7 +252,7 @@ fn gate_agrees_with_offline_screening_and_latency_trades_off() {
         println!("| {name} | {leak:.1}% | {lost:.1}% | - | - |");
     }
     let mut default_diffs = Vec::new();
-    for (lat, masks) in &results {
+    for ((lat, every), masks) in &results {
         let (leak, lost) = rates(&|k, i| masks[k][i]);
         let diffs: Vec<f64> = mixes
             .iter()
@@ -276,11 +280,13 @@ fn gate_agrees_with_offline_screening_and_latency_trades_off() {
         let mean = 100.0 * diffs.iter().sum::<f64>() / diffs.len() as f64;
         let max = 100.0 * diffs.iter().copied().fold(0.0, f64::max);
         println!(
-            "| gate, latency {lat:.1} s | {leak:.1}% | {lost:.1}% | {over} of {} | {mean:.2}% / {max:.2}% (vs default policy: mean {:.1}%) |",
+            "| gate, latency {lat:.1} s{} | {leak:.1}% | {lost:.1}% | {over} of {} | {mean:.2}% / {max:.2}% (vs default policy: mean {:.1}%) |",
+            if *every > 1 { format!(", deciding every {every} windows") } else { String::new() },
             diffs.len(),
             100.0 * vs_default.iter().sum::<f64>() / vs_default.len() as f64
         );
-        if (*lat - GateConfig::default().latency_s).abs() < 1e-6 {
+        let d = GateConfig::default();
+        if (*lat - d.latency_s).abs() < 1e-6 && *every == d.decide_every {
             default_diffs = diffs;
         }
     }

@@ -107,11 +107,11 @@ pub unsafe extern "C" fn vg_gate_new(
                 updated_unix: 0,
             })
             .collect();
-        let mut config = GateConfig::default();
-        if latency_s != 0.0 {
-            config.latency_s = latency_s;
-            config.context_s = config.context_s.max(latency_s + 2.0 * policy.window_s);
-        }
+        let config = if latency_s == 0.0 {
+            GateConfig::default()
+        } else {
+            GateConfig::for_latency(latency_s, policy.window_s)
+        };
         let plan = GatePlan::new(engine.engine.clone(), members, policy, config)?;
         let gate = StreamingGate::new(plan)?;
         // SAFETY: out checked non-NULL; the caller owns the new box.

@@ -66,8 +66,7 @@ pub fn listen(engine: &Engine, args: &ListenArgs) -> voiceguard::Result<u8> {
             eprintln!("error: --latency {l} is outside 1 to 60 seconds");
             return Ok(EXIT_USAGE);
         }
-        config.latency_s = l;
-        config.context_s = config.context_s.max(l + 2.0 * Policy::default().window_s);
+        config = GateConfig::for_latency(l, Policy::default().window_s);
     }
     if let Some(s) = args.seconds {
         if !(s.is_finite() && s > 0.0) {

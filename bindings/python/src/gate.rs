@@ -70,11 +70,7 @@ impl StreamingGate {
         py.detach(|| {
             let guard = store.lock()?;
             let st = guard.get()?;
-            let config = GateConfig {
-                latency_s,
-                context_s: GateConfig::default().context_s.max(latency_s + 2.0 * policy.window_s),
-                ..GateConfig::default()
-            };
+            let config = GateConfig::for_latency(latency_s, policy.window_s);
             let plan = GatePlan::from_store(engine, st, policy, config).py_err()?;
             let gate = CoreGate::new(plan.clone()).py_err()?;
             Ok(StreamingGate {

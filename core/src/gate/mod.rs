@@ -73,9 +73,13 @@ pub struct GateConfig {
     /// Seconds of recent audio whose level sets the gain toward the
     /// engine's `target_dbfs` (default 30; offline screening uses the whole clip).
     pub level_window_s: f32,
-    /// New scoring windows per decision while speech goes on (default 1:
-    /// decide every hop). More batches the model runs (cheaper) but leaves
-    /// each decision less speech after the samples it fixes.
+    /// New scoring windows per decision while speech goes on (default 2:
+    /// decide every 2 hops, 0.8 s). More batches the model runs and makes
+    /// fewer decisions (cheaper) but leaves the decision that fixes a sample
+    /// up to `(decide_every - 1) * hop` less speech after it. At 4 s of
+    /// latency, 1 and 2 gave the same released audio on every corpus mixture
+    /// and on the demo mix; 4 differed by 2.8 % on the demo mix. Below 4 s
+    /// of latency [`GateConfig::for_latency`] decides every window.
     pub decide_every: u32,
 }
 
@@ -87,7 +91,25 @@ impl Default for GateConfig {
             input_s: 2.0,
             max_events: 1024,
             level_window_s: 30.0,
-            decide_every: 1,
+            decide_every: 2,
+        }
+    }
+}
+
+impl GateConfig {
+    /// The defaults with `latency_s` seconds of hold-back: the context grows
+    /// to at least `latency_s + 2 * window_s` (the policy's scoring window,
+    /// in seconds), and below 4 s of latency every new window is decided at
+    /// once (batching windows would leave too little speech after a
+    /// decision's samples).
+    #[must_use]
+    pub fn for_latency(latency_s: f32, window_s: f32) -> Self {
+        let d = GateConfig::default();
+        GateConfig {
+            latency_s,
+            context_s: d.context_s.max(latency_s + 2.0 * window_s),
+            decide_every: if latency_s >= d.latency_s { d.decide_every } else { 1 },
+            ..d
         }
     }
 }

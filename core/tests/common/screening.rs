@@ -1,5 +1,5 @@
 //! Shared machinery for the screening statistics on the corpus: analyses
-//! cached on disk by (model sha256, settings, clip sha256), enrolled
+//! cached on disk by (model sha256, backend, settings, clip sha256), enrolled
 //! voiceprints per speaker, seeded households, and an embedder that loads a
 //! clip only when a decision needs more than the cached windows.
 #![allow(dead_code)]
@@ -25,7 +25,16 @@ pub fn cache_dir() -> PathBuf {
 fn key(engine: &Engine, policy: &Policy, samples: &[f32]) -> String {
     let mut h = Sha256::new();
     h.update(engine.encoder().manifest().sha256.as_bytes());
-    h.update(format!("{:?}|{}|{}", engine.config(), policy.window_s, policy.hop_s).as_bytes());
+    h.update(
+        format!(
+            "{:?}|{:?}|{}|{}",
+            engine.encoder().backend(),
+            engine.config(),
+            policy.window_s,
+            policy.hop_s
+        )
+        .as_bytes(),
+    );
     for s in samples {
         h.update(s.to_le_bytes());
     }
