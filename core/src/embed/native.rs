@@ -4,11 +4,11 @@
 //! tract lowers an ONNX `LSTM` to a loop that multiplies each frame's input
 //! by `W` and the previous state by `R` on every step. Here the input
 //! projection of all frames of all partials is one matrix product per layer,
-//! and the recurrent product runs on `R` packed once at load into 32-column
-//! panels, so a step streams each panel once for up to three partials
+//! and the recurrent product runs on `R` packed once at load into 16-column
+//! panels, so a step streams each panel once for up to six partials
 //! (kernels in the `voiceguard-kernels` crate, the core's only unsafe code).
-//! The result agrees with tract and with the float64 reference to ~1e-6
-//! (`core/tests/native_encoder.rs`).
+//! The result agrees with tract, onnxruntime and the float64 reference to
+//! better than 1e-6 (`core/tests/encoder_parity.rs`).
 //!
 //! The graph is recognised by its node list and initializer names as written
 //! by `models/ge2e/convert.py`; any other graph runs through tract.
@@ -94,7 +94,7 @@ fn ops_match(graph: &pb::GraphProto) -> bool {
 /// A float initializer's values and dims.
 fn initializer(graph: &pb::GraphProto, name: &str) -> Option<(Vec<usize>, Vec<f32>)> {
     let t = graph.initializer.iter().find(|t| t.name == name)?;
-    if t.data_type != 1 || t.external_data.iter().any(|_| true) {
+    if t.data_type != 1 || !t.external_data.is_empty() {
         return None;
     }
     let dims: Vec<usize> = t.dims.iter().map(|&d| usize::try_from(d).ok()).collect::<Option<_>>()?;

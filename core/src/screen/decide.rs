@@ -417,7 +417,7 @@ fn best_candidate(
         ranges.push(t.saturating_sub(analysis.window)..t);
         ranges.push(t..(t + analysis.window).min(speech));
     }
-    let embeddings = embedder.embed(&ranges)?;
+    let embeddings = embed_reusing_windows(analysis, &ranges, embedder)?;
     let score = |left: &Embedding, right: &Embedding| -> f32 {
         let side = |c: Class, sign: f32| match c {
             Class::Member(m) => {
@@ -436,6 +436,38 @@ fn best_candidate(
         }
     }
     Ok(best)
+}
+
+/// Embeddings of timeline `ranges`: those that are one of the analysis's
+/// windows (about half of a coarse boundary search's) come from the
+/// analysis, the rest from `embedder` in one call.
+fn embed_reusing_windows(
+    analysis: &Analysis,
+    ranges: &[Range<usize>],
+    embedder: &mut dyn Embedder,
+) -> Result<Vec<Embedding>> {
+    let window = |r: &Range<usize>| {
+        analysis
+            .windows
+            .get(r.start / analysis.hop.max(1))
+            .filter(|w| w.range == *r)
+            .map(|w| w.embedding.clone())
+    };
+    let missing: Vec<Range<usize>> = ranges.iter().filter(|r| window(r).is_none()).cloned().collect();
+    let mut computed = if missing.is_empty() {
+        Vec::new()
+    } else {
+        embedder.embed(&missing)?
+    }
+    .into_iter();
+    ranges
+        .iter()
+        .map(|r| {
+            window(r)
+                .or_else(|| computed.next())
+                .ok_or_else(|| Error::Internal("the embedder returned too few embeddings".into()))
+        })
+        .collect()
 }
 
 /// Timeline spans to clip spans: each maps to its pieces in speech
