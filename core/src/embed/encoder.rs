@@ -5,7 +5,7 @@ use super::partials::partial_frame_ranges;
 use super::Embedding;
 use crate::dsp::{FrontEnd, FrontEndState};
 use crate::error::{Error, Result};
-use crate::model::{parse_onnx, EncoderManifest, ModelFiles};
+use crate::model::{parse_onnx_with_proto, EncoderManifest, ModelFiles};
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
@@ -99,7 +99,7 @@ impl SpeakerEncoder {
     pub fn load(files: &ModelFiles) -> Result<Self> {
         let manifest = EncoderManifest::parse(&files.manifest, &files.origin.join("manifest.toml"))?;
         files.check_sha256(&manifest.name, &manifest.sha256)?;
-        let model = parse_onnx(files, &manifest.name)?;
+        let (proto, model) = parse_onnx_with_proto(files, &manifest.name)?;
         let mismatch = |what: &'static str, expected: String, found: String| Error::ModelMismatch {
             model: format!("{} ({})", manifest.name, files.origin.display()),
             what,
@@ -125,8 +125,7 @@ impl SpeakerEncoder {
         }
         let frontend = manifest.plan_frontend()?;
         let id = format!("{}:{}", manifest.name, &manifest.sha256[..12]);
-        let native = NativeEncoder::from_onnx(&files.onnx, manifest.n_features(), manifest.output.dim, &manifest.name)?
-            .map(Arc::new);
+        let native = NativeEncoder::from_proto(&proto, manifest.n_features(), manifest.output.dim).map(Arc::new);
         let backend = if native.is_some() {
             Backend::Native
         } else {

@@ -13,7 +13,6 @@
 //! The graph is recognised by its node list and initializer names as written
 //! by `models/ge2e/convert.py`; any other graph runs through tract.
 
-use crate::error::{Error, Result};
 use tract_onnx::pb;
 use voiceguard_kernels::{cell_update, pack_recurrent, recurrent, sgemm, Cpu};
 
@@ -38,6 +37,8 @@ struct Layer {
 /// The encoder's weights, ready for [`NativeEncoder::run`].
 #[derive(Debug)]
 pub(crate) struct NativeEncoder {
+    /// The kernels' build for this CPU, detected once at load.
+    cpu: Cpu,
     hidden: usize,
     layers: Vec<Layer>,
     /// Linear weight, `H x dim` row-major (input x output).
@@ -123,18 +124,12 @@ fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 
 impl NativeEncoder {
     /// Reads the weights of a GE2E graph written by `convert.py` from the
-    /// ONNX bytes. `Ok(None)` when the graph has another shape (the caller
-    /// keeps tract); `Err` only if the bytes do not parse.
-    pub(crate) fn from_onnx(onnx: &[u8], n_features: usize, dim: usize, name: &str) -> Result<Option<Self>> {
-        use tract_onnx::prelude::Framework;
-        let proto = tract_onnx::onnx()
-            .proto_model_for_read(&mut std::io::Cursor::new(onnx))
-            .map_err(|e| Error::model(name, e))?;
-        let Some(graph) = proto.graph.as_ref() else {
-            return Ok(None);
-        };
+    /// parsed ONNX model; `None` when the graph has another shape (the
+    /// caller keeps tract).
+    pub(crate) fn from_proto(proto: &pb::ModelProto, n_features: usize, dim: usize) -> Option<Self> {
+        let graph = proto.graph.as_ref()?;
         if !ops_match(graph) {
-            return Ok(None);
+            return None;
         }
         let mut layers = Vec::new();
         let mut n_in = n_features;
@@ -145,11 +140,11 @@ impl NativeEncoder {
                 initializer(graph, &format!("lstm{l}.R")),
                 initializer(graph, &format!("lstm{l}.B")),
             ) else {
-                return Ok(None);
+                return None;
             };
             let h = rd.get(2).copied().unwrap_or(0);
             if h == 0 || wd != [1, 4 * h, n_in] || rd != [1, 4 * h, h] || bd != [1, 8 * h] {
-                return Ok(None);
+                return None;
             }
             hidden = h;
             let r_packed = pack_recurrent(&r, h);
@@ -165,17 +160,18 @@ impl NativeEncoder {
         let (Some((lwd, linear_w)), Some((lbd, linear_b))) =
             (initializer(graph, "linear.weight_T"), initializer(graph, "linear.bias"))
         else {
-            return Ok(None);
+            return None;
         };
         if lwd != [hidden, dim] || lbd != [dim] {
-            return Ok(None);
+            return None;
         }
-        Ok(Some(NativeEncoder {
+        Some(NativeEncoder {
+            cpu: Cpu::detect(),
             hidden,
             layers,
             linear_w,
             linear_b,
-        }))
+        })
     }
 
     /// Runs `batch` feature matrices of `frames x n_features` (`features`,
@@ -197,7 +193,7 @@ impl NativeEncoder {
         s.gates.resize(CHUNK.min(frames) * batch * g, 0.0);
         s.seq.resize(rows * h, 0.0);
         s.c.resize(batch * h, 0.0);
-        let cpu = Cpu::detect();
+        let cpu = self.cpu;
         let (bh, bg) = (batch * h, batch * g);
         for (l, layer) in self.layers.iter().enumerate() {
             s.c[..bh].fill(0.0);

@@ -961,8 +961,7 @@ impl StreamingGate {
             } else {
                 i - r.end + 1
             };
-            let wr = if d == 0 { 1.0 } else { fade_weight(d, fade) };
-            w = w.max(wr);
+            w = w.max(fade_weight(d, fade));
         }
         let x = self.audio.get(i);
         let x = if x.is_finite() { x } else { 0.0 };

@@ -97,13 +97,26 @@ pub fn bundled_vad() -> ModelFiles {
 
 /// Parses ONNX bytes with tract.
 pub(crate) fn parse_onnx(files: &ModelFiles, name: &str) -> Result<tract_onnx::prelude::InferenceModel> {
+    parse_onnx_with_proto(files, name).map(|(_, model)| model)
+}
+
+/// Parses ONNX bytes once and returns both the protobuf (for callers that
+/// read initializers themselves) and tract's model built from it.
+pub(crate) fn parse_onnx_with_proto(
+    files: &ModelFiles,
+    name: &str,
+) -> Result<(tract_onnx::pb::ModelProto, tract_onnx::prelude::InferenceModel)> {
     use tract_onnx::prelude::Framework;
-    tract_onnx::onnx()
-        .model_for_read(&mut std::io::Cursor::new(&files.onnx[..]))
-        .map_err(|e| Error::ModelMismatch {
-            model: format!("{name} ({})", files.origin.display()),
-            what: "ONNX graph",
-            expected: "a graph tract-onnx can load".into(),
-            found: format!("{e:#}"),
-        })
+    let mismatch = |e: tract_onnx::prelude::TractError| Error::ModelMismatch {
+        model: format!("{name} ({})", files.origin.display()),
+        what: "ONNX graph",
+        expected: "a graph tract-onnx can load".into(),
+        found: format!("{e:#}"),
+    };
+    let onnx = tract_onnx::onnx();
+    let proto = onnx
+        .proto_model_for_read(&mut std::io::Cursor::new(&files.onnx[..]))
+        .map_err(mismatch)?;
+    let model = onnx.model_for_proto_model(&proto).map_err(mismatch)?;
+    Ok((proto, model))
 }

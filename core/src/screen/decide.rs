@@ -446,25 +446,32 @@ fn embed_reusing_windows(
     ranges: &[Range<usize>],
     embedder: &mut dyn Embedder,
 ) -> Result<Vec<Embedding>> {
-    let window = |r: &Range<usize>| {
-        analysis
-            .windows
-            .get(r.start / analysis.hop.max(1))
-            .filter(|w| w.range == *r)
-            .map(|w| w.embedding.clone())
-    };
-    let missing: Vec<Range<usize>> = ranges.iter().filter(|r| window(r).is_none()).cloned().collect();
+    let reused: Vec<Option<Embedding>> = ranges
+        .iter()
+        .map(|r| {
+            analysis
+                .windows
+                .get(r.start / analysis.hop.max(1))
+                .filter(|w| w.range == *r)
+                .map(|w| w.embedding.clone())
+        })
+        .collect();
+    let missing: Vec<Range<usize>> = ranges
+        .iter()
+        .zip(&reused)
+        .filter(|(_, e)| e.is_none())
+        .map(|(r, _)| r.clone())
+        .collect();
     let mut computed = if missing.is_empty() {
         Vec::new()
     } else {
         embedder.embed(&missing)?
     }
     .into_iter();
-    ranges
-        .iter()
-        .map(|r| {
-            window(r)
-                .or_else(|| computed.next())
+    reused
+        .into_iter()
+        .map(|e| {
+            e.or_else(|| computed.next())
                 .ok_or_else(|| Error::Internal("the embedder returned too few embeddings".into()))
         })
         .collect()

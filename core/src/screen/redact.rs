@@ -78,9 +78,9 @@ pub fn redact_interleaved(
     Ok(())
 }
 
-/// Fill weight of a kept sample `distance` samples (1..=`fade`) outside a
-/// redacted range: a raised cosine from near 1 next to the range to near 0
-/// `fade` samples away.
+/// Fill weight of a sample `distance` samples (0..=`fade`) outside a
+/// redacted range: exactly 1 inside it (0), then a raised cosine from near 1
+/// next to the range to near 0 `fade` samples away.
 pub(crate) fn fade_weight(distance: usize, fade: usize) -> f32 {
     #[allow(clippy::cast_precision_loss)]
     let x = distance as f32 / (fade + 1) as f32; // (0, 1): distance into the fade
