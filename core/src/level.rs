@@ -1,6 +1,31 @@
-//! Level normalisation (Resemblyzer's `normalize_volume`).
+//! Level normalisation (Resemblyzer's `normalize_volume`, and the two-way
+//! levelling screening uses by default).
 
 use crate::units::Db;
+
+/// How loudness is evened out before the encoder.
+///
+/// GE2E's input is mel *power* (no logarithm), so its embeddings follow the
+/// recording level: the demo reader 12 dB quieter embeds at cosine 0.984 to
+/// herself under raise-only levelling, and household crops at -12 to +3 dB
+/// (the audit's incident tests) passed 89 % of the time. With
+/// [`Leveling::Speech`] both embed exactly as at the enrollment level, and
+/// the crops pass 100 %.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Leveling {
+    /// Default: the clip is raised for the VAD as Resemblyzer does
+    /// (`EngineConfig::target_dbfs`), then every stretch of speech that one
+    /// embedding describes (a scoring window, a span, an utterance's joined
+    /// speech) is raised *or lowered* to `EngineConfig::speech_dbfs` on its own. Embeddings no longer depend on the
+    /// recording level, and the gate, which cannot know a whole clip's
+    /// level, embeds its windows exactly as offline screening does.
+    #[default]
+    Speech,
+    /// Resemblyzer's `preprocess_wav` level: the whole clip raised to
+    /// `target_dbfs` if quieter, never lowered, and embedded as it then is
+    /// (use it to reproduce Resemblyzer's embeddings).
+    RaiseOnly,
+}
 
 /// RMS level of `samples` in dBFS (full-scale sine = -3 dBFS); -inf for silence.
 #[must_use]

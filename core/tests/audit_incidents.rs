@@ -31,11 +31,11 @@ const OTHERS: usize = 1700;
 const OWN: usize = 200;
 const GUESTS: usize = 10;
 /// Share of the household's own clips of 3 s or more that must pass, in
-/// percent. The issue asks for 90; per-clip screening of these pause-to-pause
-/// crops measures 89.2 % here (107 of 120; 82-89 % over other crop
-/// choices), so the bound sits below the measurement and the README reports
-/// the gap. Raising it needs the screening policy, not the audit.
-const OWN_PASS_MIN_PERCENT: usize = 85;
+/// percent (the issue's bound). With raise-only levelling these crops at -12
+/// to +3 dB passed 89.2 % (107 of 120): the quiet ones scored low against
+/// voiceprints enrolled at the natural level. The engine now levels both
+/// ways (`Leveling::Match`).
+const OWN_PASS_MIN_PERCENT: usize = 90;
 
 /// A clip of the synthetic exports: a crop of a corpus clip with a gain.
 struct Crop {

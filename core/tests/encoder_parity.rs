@@ -146,7 +146,7 @@ fn batched_windows_equal_separate_utterances() {
         .unwrap()
         .samples;
     let (window, hop) = (25_600, 6_400); // 1.6 s every 0.4 s
-    let got = enc.embed_windows(&x, window, hop).unwrap();
+    let got = enc.embed_windows(&x, window, hop, None).unwrap();
     assert_eq!(got.len(), (x.len() - window).div_ceil(hop) + 1);
     let mut worst = 0.0f32;
     for (start, e) in &got {
@@ -157,9 +157,9 @@ fn batched_windows_equal_separate_utterances() {
     }
     println!("{} windows, max |batched - separate| = {worst:.2e}", got.len());
     assert!(worst <= 1e-5, "{worst}");
-    assert!(enc.embed_windows(&x, 0, 1).is_err());
-    assert!(enc.embed_windows(&[], 10, 1).is_err());
+    assert!(enc.embed_windows(&x, 0, 1, None).is_err());
+    assert!(enc.embed_windows(&[], 10, 1, None).is_err());
     // A hop longer than the window never starts a window past the end.
-    let sparse = enc.embed_windows(&x[..20_000], 4_000, 9_000).unwrap();
+    let sparse = enc.embed_windows(&x[..20_000], 4_000, 9_000, None).unwrap();
     assert_eq!(sparse.iter().map(|(s, _)| *s).collect::<Vec<_>>(), [0, 9_000, 18_000]);
 }

@@ -220,8 +220,8 @@ fn calibration_distributions() {
     let max = |v: &[f32]| v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let min = |v: &[f32]| v.iter().copied().fold(f32::INFINITY, f32::min);
     assert!(max(&hb_fsdd) < cfg.narrowband_db - 5.0 && min(&hb_wide) > cfg.narrowband_db + 5.0);
-    assert!(max(&self_mix) < cfg.multi_voice_cosine - 0.05);
-    assert!(min(&self_clean) > cfg.multi_voice_cosine + 0.05);
+    assert!(max(&self_mix) < cfg.stretch_cosine - 0.05);
+    assert!(min(&self_clean) > cfg.stretch_cosine + 0.05);
     assert!(min(&tall) > cfg.multi_voice_cosine);
     assert!(passes(&i1) < 10.0 && passes(&iall) < 15.0);
 }

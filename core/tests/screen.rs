@@ -127,3 +127,46 @@ fn silence_passes_but_a_clip_too_short_to_verify_is_held() {
     assert_eq!(v.decision, Decision::Hold, "{:?}", v.reasons);
     assert_eq!(v.reasons, vec![Reason::TooShort]);
 }
+
+/// The recording level does not move a clip's embedding: the engine brings
+/// the speech it embeds to -27 dBFS both ways, so a member 12 dB quieter (a
+/// speaker further from the device) embeds as at the enrollment level.
+/// Raise-only levelling (Resemblyzer's, `Leveling::RaiseOnly`) leaves loud
+/// clips as they are, and the same clip then embeds measurably differently.
+#[test]
+fn the_recording_level_does_not_move_the_embedding() {
+    use voiceguard::level::{rms_dbfs, Leveling};
+    use voiceguard::vad::SileroModel;
+    use voiceguard::{EngineConfig, SpeakerEncoder, VadChoice};
+    let x = load("librivox-sas01_2.wav");
+    assert!(rms_dbfs(&x).0 > -30.0, "the demo clip is louder than the target");
+    let quiet: Vec<f32> = x.iter().map(|v| v * 10f32.powf(-12.0 / 20.0)).collect();
+    let cos = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum::<f64>();
+    let engine = Engine::bundled().unwrap();
+    assert_eq!(engine.config().leveling, Leveling::Speech);
+    let src = std::path::Path::new("clip");
+    let (loud_e, quiet_e) = (
+        engine.embed_samples(&x, src).unwrap(),
+        engine.embed_samples(&quiet, src).unwrap(),
+    );
+    let matched = cos(loud_e.embedding.as_slice(), quiet_e.embedding.as_slice());
+    let raise_only = Engine::new(
+        std::sync::Arc::new(SpeakerEncoder::bundled().unwrap()),
+        VadChoice::Silero(SileroModel::bundled().unwrap()),
+        EngineConfig {
+            leveling: Leveling::RaiseOnly,
+            ..EngineConfig::default()
+        },
+    );
+    let (loud_r, quiet_r) = (
+        raise_only.embed_samples(&x, src).unwrap(),
+        raise_only.embed_samples(&quiet, src).unwrap(),
+    );
+    let raised = cos(loud_r.embedding.as_slice(), quiet_r.embedding.as_slice());
+    println!(
+        "clip at {:.1} dBFS vs 12 dB quieter: cosine {matched:.6} levelled both ways, {raised:.6} raised only",
+        rms_dbfs(&x).0
+    );
+    assert!(matched > 0.9999, "{matched}");
+    assert!(raised < matched - 0.005, "raise-only {raised} vs matched {matched}");
+}

@@ -796,7 +796,7 @@ const char *vg_finding_str(uint32_t finding);
  * Finishes the enrollment and saves the member in `store` (open for
  * writing): a new member, or, if `store` has the name, the utterances
  * merged into it (refused with `VG_RESULT_INVALID_INPUT` if they do not
- * sound like that member, cosine below 0.75, unless `flags` has
+ * sound like that member, cosine below 0.76, unless `flags` has
  * `VG_ENROLL_FORCE`). Afterwards the enroller takes no more utterances.
  *
  * Errors: `VG_RESULT_INVALID_INPUT` if the requirements are not met yet

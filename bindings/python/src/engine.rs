@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use voiceguard::screen::{self, Decision, Voiceprint};
 use voiceguard::vad::{EnergyPreset, SileroModel};
-use voiceguard::{Db, EngineConfig, SampleRate, SpeakerEncoder, VadChoice};
+use voiceguard::{EngineConfig, SampleRate, SpeakerEncoder, VadChoice};
 
 /// The speaker encoder (GE2E) and VAD with their settings. Immutable and
 /// thread-safe: share one engine between threads; every method releases the
@@ -144,10 +144,29 @@ impl Engine {
         self.inner.config().min_speech_s
     }
 
+    /// Level each stretch of speech is brought to before it is embedded,
+    /// dBFS (-27), or `None` when `leveling` is `"raise_only"`.
+    #[getter]
+    fn speech_dbfs(&self) -> Option<f32> {
+        self.inner.speech_level().map(|d| d.0)
+    }
+
+    /// `"speech"` (the default: each stretch of speech that one embedding
+    /// describes is raised or lowered to `speech_dbfs` on its own) or
+    /// `"raise_only"` (Resemblyzer's: the whole clip raised if quieter).
+    #[getter]
+    fn leveling(&self) -> &'static str {
+        match self.inner.config().leveling {
+            voiceguard::level::Leveling::Speech => "speech",
+            voiceguard::level::Leveling::RaiseOnly => "raise_only",
+        }
+    }
+
     /// The speaker embedding of a clip: `float32` array of shape `(256,)`,
     /// unit norm. The clip is raised to -30 dBFS if quieter, its speech found
-    /// by the VAD and joined, and embedded as Resemblyzer's `embed_utterance`
-    /// does (the same numbers as `voiceguard embed`).
+    /// by the VAD and joined, brought to -27 dBFS both ways (`speech_dbfs`),
+    /// and embedded as Resemblyzer's `embed_utterance` does (the same numbers
+    /// as `voiceguard embed`).
     ///
     /// Raises `InvalidAudioError` with less than 1 s of speech, or for NaN or
     /// infinite samples; `InvalidInputError` for a bad array or rate.
@@ -170,8 +189,8 @@ impl Engine {
 
     /// Embeddings of sliding windows over the whole clip (no VAD): windows of
     /// `window_s` every `hop_s` seconds at 16 kHz (the last one may be
-    /// shorter), each embedded as an utterance after the clip is raised to
-    /// -30 dBFS. Returns `(times, embeddings)`: `times` is `float64`
+    /// shorter), each brought to -27 dBFS on its own (`speech_dbfs`) and
+    /// embedded as an utterance. Returns `(times, embeddings)`: `times` is `float64`
     /// `(n, 2)` with each window's start and end in seconds, `embeddings`
     /// `float32` `(n, 256)`, unit-norm rows.
     #[pyo3(signature = (samples, sr, window_s = 1.6, hop_s = 0.4))]
@@ -187,15 +206,15 @@ impl Engine {
         let input = mono_input(samples, sr, &self.inner.config().limits)?;
         require_samples(input.samples())?;
         let (x, rate) = (input.samples(), input.rate);
-        let target = Db(self.inner.config().target_dbfs);
         let encoder = self.inner.encoder();
+        let level = self.inner.speech_level();
         let (times, emb) = py
             .detach(|| -> voiceguard::Result<(Array2<f64>, Array2<f32>)> {
                 let mut buf = Vec::new();
                 let x = at_model_rate(x, rate, &mut buf)?;
                 let mut leveled = x.to_vec();
-                voiceguard::level::normalize_volume(&mut leveled, target, true);
-                let wins = encoder.embed_windows(&leveled, window, hop)?;
+                self.inner.level(&mut leveled);
+                let wins = encoder.embed_windows(&leveled, window, hop, level)?;
                 let dim = encoder.dim();
                 let mut times = Array2::<f64>::zeros((wins.len(), 2));
                 let mut emb = Array2::<f32>::zeros((wins.len(), dim));
@@ -215,17 +234,16 @@ impl Engine {
 
     /// Speech found by the VAD, as `Span`s with label `"speech"` (seconds;
     /// sorted, not overlapping). These are the segments `embed` joins: the
-    /// clip is raised to -30 dBFS first, as there.
+    /// clip is raised to -30 dBFS first if quieter, as there.
     fn vad(&self, py: Python<'_>, samples: &Bound<'_, PyAny>, sr: i64) -> PyResult<Vec<Span>> {
         let input = mono_input(samples, sr, &self.inner.config().limits)?;
         let (x, rate) = (input.samples(), input.rate);
-        let target = Db(self.inner.config().target_dbfs);
         let segments = py
             .detach(|| -> voiceguard::Result<_> {
                 let mut buf = Vec::new();
                 let x = at_model_rate(x, rate, &mut buf)?;
                 let mut leveled = x.to_vec();
-                voiceguard::level::normalize_volume(&mut leveled, target, true);
+                self.inner.level(&mut leveled);
                 self.inner.speech_segments(&leveled)
             })
             .py_err()?;

@@ -448,7 +448,7 @@ impl Store {
     /// in at least 3 accepted utterances are needed (`min_speech_s`,
     /// `min_utterances`). An existing member's utterances count toward that,
     /// and new ones are added to it unless they sound like another voice
-    /// (cosine < 0.75; `force=True` adds them anyway).
+    /// (cosine < 0.76; `force=True` adds them anyway).
     ///
     /// Returns the `EnrollmentReport`. Raises `EnrollmentError` (with
     /// `.report`) when nothing was written because of the utterances;
@@ -553,9 +553,9 @@ impl Store {
     /// does and returns a dict with `member` (the best member at or above
     /// `threshold`, else `None`), `score` (the best cosine, `None` without
     /// members), `scores` (every member's
-    /// cosine, best first), `speech_s` and `threshold` (default 0.75, the
-    /// equal-error point on the corpus).
-    #[pyo3(signature = (samples, sr, *, threshold = 0.75))]
+    /// cosine, best first), `speech_s` and `threshold` (default 0.76, the
+    /// corpus's equal-error point rounded up).
+    #[pyo3(signature = (samples, sr, *, threshold = 0.76))]
     fn verify<'py>(
         &self,
         py: Python<'py>,
@@ -565,7 +565,7 @@ impl Store {
     ) -> PyResult<Bound<'py, PyDict>> {
         if !(threshold.is_finite() && (-1.0..=1.0).contains(&threshold)) {
             return Err(invalid_input(format!(
-                "invalid threshold: {threshold}; expected a cosine in [-1, 1], e.g. 0.75"
+                "invalid threshold: {threshold}; expected a cosine in [-1, 1], e.g. 0.76"
             )));
         }
         let input = mono_input(samples, sr, &self.engine.config().limits)?;

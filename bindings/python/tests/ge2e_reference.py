@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from typing import Optional
+
 import numpy as np
 import numpy.typing as npt
 
@@ -71,13 +73,15 @@ def mel_power(wav: F64) -> F64:
     return mel
 
 
-def normalize_volume(wav: F64) -> F64:
-    """Raise (never lower) the RMS level to -30 dBFS."""
+def normalize_volume(wav: F64, target_dbfs: float = TARGET_DBFS, increase_only: bool = True) -> F64:
+    """Bring the RMS level to `target_dbfs`: Resemblyzer only raises (the
+    default here); voiceguard's engine also lowers each stretch of speech it
+    embeds (`leveling == "speech"`)."""
     mean_sq = float(np.mean(wav * wav))
     if mean_sq <= 0.0:
         return wav
-    change = TARGET_DBFS - 10.0 * np.log10(mean_sq)
-    return wav if change < 0 else wav * 10.0 ** (change / 20.0)
+    change = target_dbfs - 10.0 * np.log10(mean_sq)
+    return wav if (increase_only and change < 0) else wav * 10.0 ** (change / 20.0)
 
 
 def partial_slices(n_samples: int) -> list[slice]:
@@ -152,8 +156,16 @@ def embed_utterance(encoder: Encoder, wav: F64) -> F64:
     return out
 
 
-def embed_clip(encoder: Encoder, wav: F64, segments: list[tuple[int, int]]) -> F64:
-    """The whole clip pipeline: level, join the speech segments, embed."""
+def embed_clip(
+    encoder: Encoder,
+    wav: F64,
+    segments: list[tuple[int, int]],
+    speech_level: Optional[float] = None,
+) -> F64:
+    """The whole clip pipeline: raise the level, join the speech segments,
+    bring them to `speech_level` dBFS both ways if given, embed."""
     levelled = normalize_volume(wav)
     speech = np.concatenate([levelled[a:b] for a, b in segments])
+    if speech_level is not None:
+        speech = normalize_volume(speech, speech_level, increase_only=False)
     return embed_utterance(encoder, speech)

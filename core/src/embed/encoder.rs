@@ -6,6 +6,7 @@ use super::Embedding;
 use crate::dsp::{FrontEnd, FrontEndState};
 use crate::error::{Error, Result};
 use crate::model::{parse_onnx_with_proto, EncoderManifest, ModelFiles};
+use crate::units::Db;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
@@ -70,6 +71,8 @@ pub struct EncoderState {
     sums: Vec<f64>,
     /// Scratch of the native backend.
     native: NativeScratch,
+    /// A range's samples brought to the requested level.
+    levelled: Vec<f32>,
 }
 
 impl SpeakerEncoder {
@@ -235,6 +238,7 @@ impl SpeakerEncoder {
             out: vec![0.0; MAX_BATCH * self.dim()],
             sums: Vec::new(),
             native: NativeScratch::default(),
+            levelled: Vec::new(),
         }
     }
 
@@ -344,6 +348,7 @@ impl SpeakerEncoder {
         &self,
         samples: &[f32],
         segments: &[Range<usize>],
+        level: Option<Db>,
         state: &mut EncoderState,
         mut each: impl FnMut(usize, &[f32]),
     ) -> Result<()> {
@@ -364,36 +369,58 @@ impl SpeakerEncoder {
         };
         state.batch.clear();
         state.owners.clear();
+        let mut levelled = std::mem::take(&mut state.levelled);
         for (seg, range) in segments.iter().enumerate() {
-            let slice = &samples[range.clone()];
+            let mut slice = &samples[range.clone()];
+            if let Some(target) = level {
+                let gain = crate::level::gain_to(crate::level::rms_dbfs(slice), target, false);
+                levelled.clear();
+                levelled.extend(slice.iter().map(|x| x * gain));
+                slice = &levelled;
+            }
             let ranges = self.partial_ranges(slice.len());
             let total_frames = ranges.last().map_or(0, |r| r.end);
             state.features.resize(total_frames * n_feat, 0.0);
-            self.frontend
-                .process_frames_into(slice, total_frames, &mut state.frontend, &mut state.features)?;
+            let front =
+                self.frontend
+                    .process_frames_into(slice, total_frames, &mut state.frontend, &mut state.features);
+            if let Err(e) = front {
+                state.levelled = levelled;
+                return Err(e);
+            }
             for r in ranges {
                 state
                     .batch
                     .extend_from_slice(&state.features[r.start * n_feat..r.end * n_feat]);
                 state.owners.push(seg);
                 if state.owners.len() == MAX_BATCH {
-                    flush(state, &mut each)?;
+                    if let Err(e) = flush(state, &mut each) {
+                        state.levelled = levelled;
+                        return Err(e);
+                    }
                 }
             }
         }
+        state.levelled = levelled;
         flush(state, &mut each)
     }
 
     /// Resemblyzer's utterance embedding of each segment, written
     /// unnormalised into `state.sums` (`segments.len() * dim`): the sum of the
     /// segment's L2-normalised partial embeddings.
-    fn segment_sums(&self, samples: &[f32], segments: &[Range<usize>], state: &mut EncoderState) -> Result<()> {
+    fn segment_sums(
+        &self,
+        samples: &[f32],
+        segments: &[Range<usize>],
+        level: Option<Db>,
+        state: &mut EncoderState,
+    ) -> Result<()> {
         check_samples(samples)?;
         let dim = self.dim();
         let mut sums = std::mem::take(&mut state.sums);
         sums.clear();
         sums.resize(segments.len() * dim, 0.0);
-        let result = self.for_each_partial(samples, segments, state, |seg, p| {
+        let result = self.for_each_partial(samples, segments, level, state, |seg, p| {
             let norm = p
                 .iter()
                 .map(|&v| f64::from(v) * f64::from(v))
@@ -417,7 +444,7 @@ impl SpeakerEncoder {
         check_samples(samples)?;
         let mut st = self.make_state();
         let mut raw = Vec::new();
-        self.for_each_partial(samples, &[0..samples.len()], &mut st, |_, p| raw.push(p.to_vec()))?;
+        self.for_each_partial(samples, &[0..samples.len()], None, &mut st, |_, p| raw.push(p.to_vec()))?;
         raw.into_iter().map(Embedding::normalized).collect()
     }
 
@@ -449,7 +476,7 @@ impl SpeakerEncoder {
                 actual: out.len(),
             });
         }
-        self.segment_sums(samples, &[0..samples.len()], state)?;
+        self.segment_sums(samples, &[0..samples.len()], None, state)?;
         normalize_into(&state.sums, out)
     }
 
@@ -457,13 +484,20 @@ impl SpeakerEncoder {
     /// over `samples` (the last window may be shorter; at least one window).
     /// Each window is embedded as an utterance (as [`SpeakerEncoder::embed_utterance`]
     /// on that slice would), but the partials of all windows share model runs
-    /// of up to [`MAX_BATCH`]. Returns `(start_sample, embedding)`.
+    /// of up to [`MAX_BATCH`]. `level` as in [`SpeakerEncoder::embed_ranges`].
+    /// Returns `(start_sample, embedding)`.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if `window` or `hop` is 0; otherwise as
     /// [`SpeakerEncoder::embed_utterance`].
     #[allow(clippy::single_range_in_vec_init)] // the list of windows starts with one
-    pub fn embed_windows(&self, samples: &[f32], window: usize, hop: usize) -> Result<Vec<(usize, Embedding)>> {
+    pub fn embed_windows(
+        &self,
+        samples: &[f32],
+        window: usize,
+        hop: usize,
+        level: Option<Db>,
+    ) -> Result<Vec<(usize, Embedding)>> {
         if window == 0 || hop == 0 {
             return Err(Error::InvalidArgument {
                 what: "window/hop",
@@ -482,13 +516,17 @@ impl SpeakerEncoder {
             windows.push(start..(start + window).min(samples.len()));
         }
         let mut st = self.make_state();
-        let embeddings = self.embed_ranges(samples, &windows, &mut st)?;
+        let embeddings = self.embed_ranges(samples, &windows, level, &mut st)?;
         Ok(windows.iter().map(|w| w.start).zip(embeddings).collect())
     }
 
     /// Embeds each range of `samples` as an utterance (as
     /// [`SpeakerEncoder::embed_utterance`] on that slice would), sharing model
-    /// runs of up to [`MAX_BATCH`] partials across ranges.
+    /// runs of up to [`MAX_BATCH`] partials across ranges. With `level`, each
+    /// range's samples are first raised or lowered to that RMS level (dBFS),
+    /// so the embedding does not depend on how loud the range was recorded
+    /// ([`Engine::speech_level`](crate::Engine::speech_level)); `None` embeds
+    /// them as they are.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if a range is empty or out of bounds;
@@ -497,6 +535,7 @@ impl SpeakerEncoder {
         &self,
         samples: &[f32],
         ranges: &[Range<usize>],
+        level: Option<Db>,
         state: &mut EncoderState,
     ) -> Result<Vec<Embedding>> {
         if let Some(r) = ranges.iter().find(|r| r.start >= r.end || r.end > samples.len()) {
@@ -506,7 +545,7 @@ impl SpeakerEncoder {
                 expected: "a non-empty range inside the samples".into(),
             });
         }
-        self.segment_sums(samples, ranges, state)?;
+        self.segment_sums(samples, ranges, level, state)?;
         state
             .sums
             .chunks_exact(self.dim())

@@ -364,6 +364,8 @@ struct OpenEvent {
 /// Embeddings of context ranges, cached by timeline position.
 struct CtxEmbedder<'a> {
     encoder: &'a crate::SpeakerEncoder,
+    /// Level each embedded range is brought to ([`Engine::speech_level`](crate::Engine::speech_level)).
+    level: Option<crate::Db>,
     state: &'a mut EncoderState,
     samples: &'a [f32],
     t0: usize,
@@ -382,7 +384,9 @@ impl Embedder for CtxEmbedder<'_> {
         missing.sort_by_key(|r| (r.start, r.end));
         missing.dedup();
         if !missing.is_empty() {
-            let e = self.encoder.embed_ranges(self.samples, &missing, self.state)?;
+            let e = self
+                .encoder
+                .embed_ranges(self.samples, &missing, self.level, self.state)?;
             *self.computed += missing.len() as u64;
             for (r, e) in missing.iter().zip(e) {
                 self.cache.insert((self.t0 + r.start, self.t0 + r.end), e);
@@ -440,6 +444,9 @@ pub struct StreamingGate {
     scratch: Vec<f32>,
     decided: Option<Decided>,
     decided_t1: usize,
+    /// Timeline end of the latest decision (on the `decide_every` grid, or
+    /// one window past it when a silencing commit asked for a fresh one).
+    latest_t1: usize,
     processed: usize,
     committed: usize,
     cuts: VecDeque<Range<usize>>,
@@ -500,6 +507,7 @@ impl StreamingGate {
             scratch: Vec::new(),
             decided: None,
             decided_t1: 0,
+            latest_t1: 0,
             processed: 0,
             committed: 0,
             cuts: VecDeque::with_capacity(64),
@@ -672,6 +680,7 @@ impl StreamingGate {
         self.cache.clear();
         self.decided = None;
         self.decided_t1 = 0;
+        self.latest_t1 = 0;
         self.processed = 0;
         self.committed = 0;
         self.cuts.clear();
@@ -708,35 +717,75 @@ impl StreamingGate {
             self.timeline.append(r, &self.audio);
         }
         let end = self.timeline.end();
-        let t1 = if self.seg.is_open() && !last {
-            // Whole windows only, `decide_every` at a time.
-            let complete = if end >= self.window {
-                (end - self.window) / self.hop + 1
-            } else {
-                0
-            };
-            let every = self.plan.config.decide_every as usize;
-            let used = complete / every * every;
-            if used > 0 {
-                (used - 1) * self.hop + self.window
-            } else {
-                0
-            }
+        let open = self.seg.is_open() && !last;
+        let t1 = if open {
+            self.whole_windows_end(self.plan.config.decide_every as usize)
         } else {
             end
         };
         let mut result = Ok(());
         if t1 > 0 && t1 != self.decided_t1 {
             self.decided_t1 = t1;
-            result = self.decide_context(t1);
+            // A fresh decision may already have heard these windows.
+            if !open || t1 > self.latest_t1 {
+                self.latest_t1 = t1;
+                result = self.decide_context(t1);
+            }
         }
         let target = if last {
             self.processed
         } else {
             self.processed.saturating_sub(self.latency - self.fade)
         };
+        // `decide_every` spaces decisions only while they release speech:
+        // before a sample leaves silenced, whole windows that arrived since
+        // the last decision are heard first, as offline screening would.
+        if open && result.is_ok() && self.would_silence(target) {
+            let fresh = self.whole_windows_end(1);
+            if fresh > self.latest_t1 {
+                self.latest_t1 = fresh;
+                result = self.decide_context(fresh);
+            }
+        }
         self.commit_to(target);
         result
+    }
+
+    /// Timeline end of the whole scoring windows so far, counted in groups
+    /// of `every` (0 before the first group is complete).
+    fn whole_windows_end(&self, every: usize) -> usize {
+        let end = self.timeline.end();
+        let complete = if end >= self.window {
+            (end - self.window) / self.hop + 1
+        } else {
+            0
+        };
+        let used = complete / every.max(1) * every.max(1);
+        if used > 0 {
+            (used - 1) * self.hop + self.window
+        } else {
+            0
+        }
+    }
+
+    /// Whether committing up to stream position `to` with the current
+    /// decision would silence anything.
+    fn would_silence(&self, to: usize) -> bool {
+        let to = to.min(self.processed);
+        let mut pos = self.committed;
+        if let Some(d) = &self.decided {
+            if d.silenced.iter().any(|r| r.start < to && r.end > pos) {
+                return true;
+            }
+        }
+        while pos < to {
+            let (end, label, _) = self.label_at(pos, to);
+            if label.is_silenced() {
+                return true;
+            }
+            pos = end.max(pos + 1);
+        }
+        false
     }
 
     /// Runs [`decide`] over the speech context ending at timeline `t1`.
@@ -772,6 +821,7 @@ impl StreamingGate {
             .collect();
         let mut embedder = CtxEmbedder {
             encoder: plan.engine.encoder(),
+            level: plan.engine.speech_level(),
             state: &mut self.enc_state,
             samples: &self.scratch,
             t0,

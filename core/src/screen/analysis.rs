@@ -5,7 +5,7 @@
 
 use crate::embed::{EncoderState, SpeakerEncoder};
 use crate::error::{Error, Result};
-use crate::units::SampleRate;
+use crate::units::{Db, SampleRate};
 use crate::Embedding;
 use std::ops::Range;
 use std::sync::Arc;
@@ -122,6 +122,7 @@ pub trait Embedder {
 pub struct SpeechAudio {
     encoder: Arc<SpeakerEncoder>,
     samples: Vec<f32>,
+    level: Option<Db>,
     state: EncoderState,
 }
 
@@ -134,11 +135,14 @@ impl std::fmt::Debug for SpeechAudio {
 }
 
 impl SpeechAudio {
-    /// Joins `map`'s segments of `leveled` (mono, model rate, already level-normalised).
+    /// Joins `map`'s segments of `leveled` (mono, model rate, already
+    /// level-normalised for the VAD). `level` is the RMS level (dBFS) each
+    /// embedded range is brought to first, or `None` to embed the samples as
+    /// they are ([`Engine::speech_level`](crate::Engine::speech_level)).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if a segment lies outside `leveled`.
-    pub fn new(encoder: Arc<SpeakerEncoder>, leveled: &[f32], map: &SpeechMap) -> Result<Self> {
+    pub fn new(encoder: Arc<SpeakerEncoder>, leveled: &[f32], map: &SpeechMap, level: Option<Db>) -> Result<Self> {
         if map.segments.iter().any(|r| r.end > leveled.len() || r.start > r.end) {
             return Err(Error::InvalidArgument {
                 what: "speech map",
@@ -154,6 +158,7 @@ impl SpeechAudio {
         Ok(SpeechAudio {
             encoder,
             samples,
+            level,
             state,
         })
     }
@@ -173,7 +178,9 @@ impl SpeechAudio {
         if ranges.is_empty() {
             return Ok(Vec::new());
         }
-        let embeddings = self.encoder.embed_ranges(&self.samples, &ranges, &mut self.state)?;
+        let embeddings = self
+            .encoder
+            .embed_ranges(&self.samples, &ranges, self.level, &mut self.state)?;
         Ok(ranges
             .into_iter()
             .zip(embeddings)
@@ -187,7 +194,8 @@ impl Embedder for SpeechAudio {
         if ranges.is_empty() {
             return Ok(Vec::new());
         }
-        self.encoder.embed_ranges(&self.samples, ranges, &mut self.state)
+        self.encoder
+            .embed_ranges(&self.samples, ranges, self.level, &mut self.state)
     }
 }
 

@@ -29,7 +29,6 @@ pub use verdict::{Action, Decision, Label, Reason, Span, Verdict, WindowScore};
 use crate::audio::AudioBuf;
 use crate::error::{Error, Result};
 use crate::pipeline::Engine;
-use crate::units::Db;
 use std::path::Path;
 
 /// Window and hop of `policy` in samples at the model rate.
@@ -76,14 +75,14 @@ pub fn analyze_samples(
     policy.validate()?;
     crate::audio::check_finite_samples(samples, source)?;
     let mut leveled = samples.to_vec();
-    crate::level::normalize_volume(&mut leveled, Db(engine.config().target_dbfs), true);
+    engine.level(&mut leveled);
     let segments = engine.speech_segments(&leveled)?;
     let map = SpeechMap {
         n_samples: leveled.len(),
         rate: engine.sample_rate(),
         segments,
     };
-    let mut speech = SpeechAudio::new(engine.encoder().clone(), &leveled, &map)?;
+    let mut speech = SpeechAudio::new(engine.encoder().clone(), &leveled, &map, engine.speech_level())?;
     let (window, hop) = window_hop(engine, policy);
     let windows = speech.windows(window, hop)?;
     Ok((

@@ -76,23 +76,24 @@ pub struct Policy {
     pub fade_ms: f32,
     /// Cosine at or above which a span of speech (scored as a whole) is a
     /// member's (default 0.83). Measured on `../shared/speech`: held-out
-    /// member clips of 3 s or more score 0.838 at the least (p5 0.866);
-    /// stranger clips p99.9 0.810, and above 0.83 only the similar-voice pairs.
+    /// member clips of 3 s or more score 0.834 at the least (p5 0.864);
+    /// stranger clips p99.9 0.801, max 0.833 (a similar-voice pair).
     pub accept: Threshold,
     /// Cosine below which a span is `other` (default 0.70); between `reject`
     /// and `accept` it is `uncertain`.
     pub reject: Threshold,
     /// Cosine at or above which one scoring window is confidently a member's
     /// (default 0.80: the best of 2-4 members' scores of stranger windows
-    /// has p99.9 0.791, p99.95 0.800).
+    /// has p99.9 0.782, p99.95 0.788).
     pub window_accept: Threshold,
     /// Cosine below which one window is confidently someone else's (default
-    /// 0.66: the lowest member window measured is 0.661). Windows between the
-    /// two window thresholds place no boundary.
+    /// 0.66: member windows measured p0.1 0.658, min 0.640; stranger windows
+    /// median 0.496). Windows between the two window thresholds place no
+    /// boundary.
     pub window_reject: Threshold,
     /// Windows scoring below this for every member (but not below
     /// `window_reject`) mark a dip when at least `dip_windows` follow each
-    /// other (default 0.77; member windows p5 0.761): the dip becomes a span of
+    /// other (default 0.77; member windows p5 0.752): the dip becomes a span of
     /// its own, scored as a whole, so a similar voice inside a member's
     /// speech is not averaged into it.
     pub dip_below: Threshold,

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 use voiceguard::audio::AudioBuf;
 use voiceguard::enroll::{EnrollConfig, Enroller};
 use voiceguard::screen::{self, Analysis, Embedder, Policy, SpeechAudio, SpeechMap, WindowEmbedding};
-use voiceguard::{Db, Embedding, Engine, SampleRate};
+use voiceguard::{Embedding, Engine, SampleRate};
 
 /// Where analyses are cached: `$VOICEGUARD_TEST_CACHE` or `target/voiceguard-test-cache`.
 pub fn cache_dir() -> PathBuf {
@@ -168,8 +168,13 @@ impl Embedder for LazyEmbedder<'_> {
             self.embedded += missing.len();
             if self.audio.is_none() {
                 let mut leveled = self.samples.to_vec();
-                voiceguard::level::normalize_volume(&mut leveled, Db(self.engine.config().target_dbfs), true);
-                self.audio = Some(SpeechAudio::new(self.engine.encoder().clone(), &leveled, self.map)?);
+                self.engine.level(&mut leveled);
+                self.audio = Some(SpeechAudio::new(
+                    self.engine.encoder().clone(),
+                    &leveled,
+                    self.map,
+                    self.engine.speech_level(),
+                )?);
             }
             let got = self.audio.as_mut().unwrap().embed(&missing)?;
             for (r, e) in missing.into_iter().zip(got) {
