@@ -737,10 +737,11 @@ impl StreamingGate {
         } else {
             self.processed.saturating_sub(self.latency - self.fade)
         };
-        // `decide_every` spaces decisions only while they release speech:
-        // before a sample leaves silenced, whole windows that arrived since
-        // the last decision are heard first, as offline screening would.
-        if open && result.is_ok() && self.would_silence(target) {
+        // `decide_every` spaces decisions only while the speech they release
+        // is verified: before unverified speech leaves silenced, whole
+        // windows that arrived since the last decision are heard first, as
+        // offline screening would hear them.
+        if open && result.is_ok() && self.would_silence_uncertain(target) {
             let fresh = self.whole_windows_end(1);
             if fresh > self.latest_t1 {
                 self.latest_t1 = fresh;
@@ -769,18 +770,15 @@ impl StreamingGate {
     }
 
     /// Whether committing up to stream position `to` with the current
-    /// decision would silence anything.
-    fn would_silence(&self, to: usize) -> bool {
+    /// decision would silence speech it could not verify (`uncertain`, or
+    /// not decided yet): more windows may settle it either way. Speech
+    /// decided `other` is silenced without waiting.
+    fn would_silence_uncertain(&self, to: usize) -> bool {
         let to = to.min(self.processed);
         let mut pos = self.committed;
-        if let Some(d) = &self.decided {
-            if d.silenced.iter().any(|r| r.start < to && r.end > pos) {
-                return true;
-            }
-        }
         while pos < to {
             let (end, label, _) = self.label_at(pos, to);
-            if label.is_silenced() {
+            if label == SpanLabel::Uncertain {
                 return true;
             }
             pos = end.max(pos + 1);
