@@ -16,9 +16,10 @@ pub enum Leveling {
     /// Default: the clip is raised for the VAD as Resemblyzer does
     /// (`EngineConfig::target_dbfs`), then every stretch of speech that one
     /// embedding describes (a scoring window, a span, an utterance's joined
-    /// speech) is raised *or lowered* to `EngineConfig::speech_dbfs` on its own. Embeddings no longer depend on the
-    /// recording level, and the gate, which cannot know a whole clip's
-    /// level, embeds its windows exactly as offline screening does.
+    /// speech) is raised *or lowered* to `EngineConfig::speech_dbfs` on its
+    /// own. Embeddings no longer depend on the recording level, and the
+    /// gate, which cannot know a whole clip's level, embeds its windows
+    /// exactly as offline screening does.
     #[default]
     Speech,
     /// Resemblyzer's `preprocess_wav` level: the whole clip raised to

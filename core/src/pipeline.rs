@@ -164,9 +164,10 @@ impl Engine {
         vad::detect(v.as_mut(), samples, &self.config.segments)
     }
 
-    /// Embeds a clip: level it ([`Engine::level`]), find speech, join
-    /// the speech segments, and embed them as one utterance. `source` names the
-    /// clip in errors.
+    /// Embeds a clip: raise its level for the VAD ([`Engine::level`]), find
+    /// speech, join the speech segments, bring them to
+    /// [`Engine::speech_level`], and embed them as one utterance. `source`
+    /// names the clip in errors.
     ///
     /// # Errors
     /// [`Error::BufferLength`]-free: [`Error::InvalidAudio`] if `audio` is not at
