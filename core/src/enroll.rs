@@ -719,12 +719,10 @@ impl Enroller {
             for r in &segments {
                 joined.extend_from_slice(&leveled[r.clone()]);
             }
-            if let Some(target) = self.engine.speech_level() {
-                crate::level::normalize_volume(&mut joined, target, false);
-            }
+            self.engine.level_speech(&mut joined);
             let partials = self.engine.encoder().embed_partials(&joined)?;
             let utterance = Embedding::mean_of(partials.iter().map(Embedding::as_slice))?;
-            report.self_agreement = self_agreement(&self.engine, &joined, partials.len())?;
+            report.self_agreement = self_agreement(&self.engine, &joined)?;
             if let Some(a) = report.self_agreement.filter(|a| *a < c.stretch_cosine) {
                 findings.push(Finding {
                     code: FindingCode::MultipleVoices,
@@ -910,15 +908,15 @@ fn clipped_share(samples: &[f32], level: f32) -> f32 {
 
 /// Lowest cosine between the embeddings of stretches of `joined` (the
 /// utterance's speech) spanning [`PARTIALS_PER_STRETCH`] consecutive partials
-/// each (non-overlapping groups of the first `n_partials`); `None` with
-/// fewer than two stretches.
-fn self_agreement(engine: &Engine, joined: &[f32], n_partials: usize) -> Result<Option<f32>> {
+/// each (non-overlapping groups, as `embed_partials` cuts `joined`); `None`
+/// with fewer than two stretches.
+fn self_agreement(engine: &Engine, joined: &[f32]) -> Result<Option<f32>> {
     let encoder = engine.encoder();
     let partials = encoder.partial_ranges(joined.len());
     let hop = encoder.frontend().hop();
     // Each stretch of PARTIALS_PER_STRETCH partials is embedded on its own,
     // levelled on its own as every embedded stretch of speech is.
-    let stretches: Vec<Range<usize>> = partials[..n_partials.min(partials.len())]
+    let stretches: Vec<Range<usize>> = partials
         .chunks_exact(PARTIALS_PER_STRETCH)
         .map(|g| (g[0].start * hop).min(joined.len())..(g[g.len() - 1].end * hop).min(joined.len()))
         .filter(|r| r.start < r.end)

@@ -130,6 +130,14 @@ impl Engine {
         }
     }
 
+    /// Brings `speech` (joined speech, mono) in place to
+    /// [`Engine::speech_level`], raising or lowering it; leaves it as it is
+    /// under [`Leveling::RaiseOnly`]. Returns the linear gain applied.
+    pub fn level_speech(&self, speech: &mut [f32]) -> f32 {
+        self.speech_level()
+            .map_or(1.0, |target| crate::level::normalize_volume(speech, target, false))
+    }
+
     /// The model rate (16 kHz).
     #[must_use]
     pub fn sample_rate(&self) -> SampleRate {
@@ -210,9 +218,7 @@ impl Engine {
         for r in &segments {
             joined.extend_from_slice(&samples[r.clone()]);
         }
-        if let Some(target) = self.speech_level() {
-            crate::level::normalize_volume(&mut joined, target, false);
-        }
+        self.level_speech(&mut joined);
         let embedding = self.encoder.embed_utterance(&joined)?;
         Ok(ClipEmbedding {
             embedding,

@@ -369,6 +369,8 @@ impl SpeakerEncoder {
         };
         state.batch.clear();
         state.owners.clear();
+        // Taken for the loop and put back at the end (an error only loses
+        // the buffer's capacity).
         let mut levelled = std::mem::take(&mut state.levelled);
         for (seg, range) in segments.iter().enumerate() {
             let mut slice = &samples[range.clone()];
@@ -381,23 +383,15 @@ impl SpeakerEncoder {
             let ranges = self.partial_ranges(slice.len());
             let total_frames = ranges.last().map_or(0, |r| r.end);
             state.features.resize(total_frames * n_feat, 0.0);
-            let front =
-                self.frontend
-                    .process_frames_into(slice, total_frames, &mut state.frontend, &mut state.features);
-            if let Err(e) = front {
-                state.levelled = levelled;
-                return Err(e);
-            }
+            self.frontend
+                .process_frames_into(slice, total_frames, &mut state.frontend, &mut state.features)?;
             for r in ranges {
                 state
                     .batch
                     .extend_from_slice(&state.features[r.start * n_feat..r.end * n_feat]);
                 state.owners.push(seg);
                 if state.owners.len() == MAX_BATCH {
-                    if let Err(e) = flush(state, &mut each) {
-                        state.levelled = levelled;
-                        return Err(e);
-                    }
+                    flush(state, &mut each)?;
                 }
             }
         }

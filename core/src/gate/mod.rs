@@ -443,10 +443,8 @@ pub struct StreamingGate {
     enc_state: EncoderState,
     scratch: Vec<f32>,
     decided: Option<Decided>,
+    /// Timeline end of the latest decision.
     decided_t1: usize,
-    /// Timeline end of the latest decision (on the `decide_every` grid, or
-    /// one window past it when a silencing commit asked for a fresh one).
-    latest_t1: usize,
     processed: usize,
     committed: usize,
     cuts: VecDeque<Range<usize>>,
@@ -507,7 +505,6 @@ impl StreamingGate {
             scratch: Vec::new(),
             decided: None,
             decided_t1: 0,
-            latest_t1: 0,
             processed: 0,
             committed: 0,
             cuts: VecDeque::with_capacity(64),
@@ -680,7 +677,6 @@ impl StreamingGate {
         self.cache.clear();
         self.decided = None;
         self.decided_t1 = 0;
-        self.latest_t1 = 0;
         self.processed = 0;
         self.committed = 0;
         self.cuts.clear();
@@ -724,13 +720,11 @@ impl StreamingGate {
             end
         };
         let mut result = Ok(());
-        if t1 > 0 && t1 != self.decided_t1 {
+        // The timeline only grows, so a decision is new when it hears more
+        // (a fresh decision below may already have heard these windows).
+        if t1 > self.decided_t1 {
             self.decided_t1 = t1;
-            // A fresh decision may already have heard these windows.
-            if !open || t1 > self.latest_t1 {
-                self.latest_t1 = t1;
-                result = self.decide_context(t1);
-            }
+            result = self.decide_context(t1);
         }
         let target = if last {
             self.processed
@@ -743,8 +737,8 @@ impl StreamingGate {
         // offline screening would hear them.
         if open && result.is_ok() && self.would_silence_uncertain(target) {
             let fresh = self.whole_windows_end(1);
-            if fresh > self.latest_t1 {
-                self.latest_t1 = fresh;
+            if fresh > self.decided_t1 {
+                self.decided_t1 = fresh;
                 result = self.decide_context(fresh);
             }
         }
