@@ -58,6 +58,82 @@ impl Default for EngineConfig {
     }
 }
 
+impl EngineConfig {
+    /// Checks every field's range.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the first bad field, its value and
+    /// the valid range.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: &'static str, value: String, expected: &str| {
+            Err(Error::InvalidArgument {
+                what,
+                value,
+                expected: expected.into(),
+            })
+        };
+        let within = |v: f32, lo: f32, hi: f32| v.is_finite() && (lo..=hi).contains(&v);
+        if !within(self.min_speech_s, 0.0, 60.0) {
+            return bad("engine min_speech_s", self.min_speech_s.to_string(), "0 to 60 seconds");
+        }
+        for (what, v) in [
+            ("engine target_dbfs", self.target_dbfs),
+            ("engine speech_dbfs", self.speech_dbfs),
+        ] {
+            if !within(v, -60.0, 0.0) {
+                return bad(what, v.to_string(), "-60 to 0 dBFS");
+            }
+        }
+        let sc = &self.segments;
+        if !within(sc.threshold, 0.0, 1.0) {
+            return bad(
+                "segments threshold",
+                sc.threshold.to_string(),
+                "a probability in [0, 1]",
+            );
+        }
+        if !within(sc.neg_threshold, 0.0, sc.threshold) {
+            return bad(
+                "segments neg_threshold",
+                sc.neg_threshold.to_string(),
+                "a probability in [0, threshold]",
+            );
+        }
+        for (what, v) in [
+            ("segments min_speech_s", sc.min_speech_s),
+            ("segments min_silence_s", sc.min_silence_s),
+            ("segments pad_s", sc.pad_s),
+        ] {
+            if !within(v, 0.0, 10.0) {
+                return bad(what, v.to_string(), "0 to 10 seconds");
+            }
+        }
+        if sc.sample_rate != 16_000 {
+            return bad(
+                "segments sample_rate",
+                sc.sample_rate.to_string(),
+                "16000 Hz (the models' rate)",
+            );
+        }
+        let l = &self.limits;
+        if !(l.max_duration_s.is_finite() && l.max_duration_s > 0.0) {
+            return bad(
+                "limits max_duration_s",
+                l.max_duration_s.to_string(),
+                "a positive number of seconds",
+            );
+        }
+        if l.max_channels == 0 || l.min_rate_hz == 0 || l.min_rate_hz > l.max_rate_hz || l.max_file_bytes == 0 {
+            return bad(
+                "limits",
+                format!("{l:?}"),
+                "at least 1 channel, 0 < min_rate_hz <= max_rate_hz and max_file_bytes > 0",
+            );
+        }
+        Ok(())
+    }
+}
+
 /// The embedding of one clip with what was used to make it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClipEmbedding {
@@ -84,17 +160,21 @@ impl Engine {
     /// If a bundled model fails to load (a build problem: [`Error::ModelMismatch`]).
     #[cfg(feature = "bundled-models")]
     pub fn bundled() -> Result<Self> {
-        Ok(Engine::new(
+        Engine::new(
             Arc::new(SpeakerEncoder::bundled()?),
             VadChoice::Silero(SileroModel::bundled()?),
             EngineConfig::default(),
-        ))
+        )
     }
 
     /// An engine from parts.
-    #[must_use]
-    pub fn new(encoder: Arc<SpeakerEncoder>, vad: VadChoice, config: EngineConfig) -> Self {
-        Engine { encoder, vad, config }
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if a setting of `config` is out of range
+    /// ([`EngineConfig::validate`]).
+    pub fn new(encoder: Arc<SpeakerEncoder>, vad: VadChoice, config: EngineConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Engine { encoder, vad, config })
     }
 
     /// The encoder.
@@ -234,5 +314,71 @@ impl Engine {
     pub fn embed_file(&self, path: &Path) -> Result<ClipEmbedding> {
         let (audio, _) = self.load(path)?;
         self.embed_clip(&audio, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_is_valid() {
+        EngineConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn a_bad_setting_is_named_with_its_range() {
+        let cases: [(EngineConfig, &str); 4] = [
+            (
+                EngineConfig {
+                    speech_dbfs: f32::NAN,
+                    ..EngineConfig::default()
+                },
+                "speech_dbfs",
+            ),
+            (
+                EngineConfig {
+                    target_dbfs: 6.0,
+                    ..EngineConfig::default()
+                },
+                "target_dbfs",
+            ),
+            (
+                EngineConfig {
+                    min_speech_s: -1.0,
+                    ..EngineConfig::default()
+                },
+                "min_speech_s",
+            ),
+            (
+                EngineConfig {
+                    segments: SegmentConfig {
+                        neg_threshold: 0.9,
+                        ..SegmentConfig::default()
+                    },
+                    ..EngineConfig::default()
+                },
+                "neg_threshold",
+            ),
+        ];
+        for (config, field) in cases {
+            let e = config.validate().unwrap_err();
+            assert!(matches!(e, Error::InvalidArgument { .. }), "{e:?}");
+            assert!(e.to_string().contains(field), "{e}");
+        }
+    }
+
+    #[cfg(feature = "bundled-models")]
+    #[test]
+    fn an_engine_with_a_bad_config_is_refused() {
+        let r = Engine::new(
+            Arc::new(SpeakerEncoder::bundled().unwrap()),
+            VadChoice::Energy(EnergyPreset::Normal),
+            EngineConfig {
+                speech_dbfs: f32::INFINITY,
+                ..EngineConfig::default()
+            },
+        );
+        assert!(r.unwrap_err().to_string().contains("speech_dbfs"));
     }
 }

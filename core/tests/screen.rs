@@ -157,7 +157,8 @@ fn the_recording_level_does_not_move_the_embedding() {
             leveling: Leveling::RaiseOnly,
             ..EngineConfig::default()
         },
-    );
+    )
+    .unwrap();
     let (loud_r, quiet_r) = (
         raise_only.embed_samples(&x, src).unwrap(),
         raise_only.embed_samples(&quiet, src).unwrap(),

@@ -59,7 +59,7 @@ pub unsafe extern "C" fn vg_engine_new_from_dirs(
             // SAFETY: as above.
             SileroModel::from_dir(unsafe { c_path(vad_dir, "vad_dir") }?)?
         };
-        let engine = Engine::new(Arc::new(encoder), VadChoice::Silero(vad), EngineConfig::default());
+        let engine = Engine::new(Arc::new(encoder), VadChoice::Silero(vad), EngineConfig::default())?;
         // SAFETY: out checked non-NULL.
         unsafe { put(out, Box::into_raw(Box::new(vg_engine { engine }))) };
         Ok(())

@@ -226,7 +226,7 @@ fn engine(cli: &Cli) -> voiceguard::Result<Engine> {
         (VadKind::Silero, Some(dir)) => VadChoice::Silero(SileroModel::from_dir(dir)?),
         (VadKind::Silero, None) => VadChoice::Silero(SileroModel::bundled()?),
     };
-    Ok(Engine::new(Arc::new(encoder), vad, EngineConfig::default()))
+    Engine::new(Arc::new(encoder), vad, EngineConfig::default())
 }
 
 pub(crate) fn show(p: &Path) -> String {

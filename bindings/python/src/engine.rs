@@ -114,7 +114,7 @@ impl Engine {
                         None => VadChoice::Silero(SileroModel::bundled()?),
                     }
                 };
-                Ok(voiceguard::Engine::new(Arc::new(encoder), vad, EngineConfig::default()))
+                voiceguard::Engine::new(Arc::new(encoder), vad, EngineConfig::default())
             })
             .py_err()?;
         Ok(Engine { inner })
