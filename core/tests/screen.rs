@@ -171,3 +171,70 @@ fn the_recording_level_does_not_move_the_embedding() {
     assert!(matched > 0.9999, "{matched}");
     assert!(raised < matched - 0.005, "raise-only {raised} vs matched {matched}");
 }
+
+/// A stranger talking under the member (a stranger's clip at `gain_db`
+/// under the middle of sas01_5 + sas01_2).
+fn overlapped(stranger: &str, gain_db: f64) -> (Vec<f32>, f64, f64) {
+    let mut member = load("librivox-sas01_5.wav");
+    member.extend(load("librivox-sas01_2.wav"));
+    let stranger = load(stranger);
+    let rms = |x: &[f32]| (x.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / x.len() as f64).sqrt();
+    let n = stranger.len().min(member.len() / 2);
+    let at = member.len() / 2 - n / 2;
+    let g = rms(&member) / rms(&stranger[..n]) * 10f64.powf(gain_db / 20.0);
+    let mut mix = member;
+    for (o, s) in mix[at..at + n].iter_mut().zip(&stranger[..n]) {
+        *o += (f64::from(*s) * g) as f32;
+    }
+    let peak = mix.iter().fold(0.0f32, |p, v| p.max(v.abs()));
+    if peak > 1.0 {
+        mix.iter_mut().for_each(|v| *v /= peak);
+    }
+    (mix, at as f64 / 16e3, (at + n) as f64 / 16e3)
+}
+
+/// The overlap detector marks a stranger talking under the member, so the
+/// clip is not passed; the member's own clips have no flagged window.
+#[test]
+fn overlapped_speech_is_not_passed() {
+    let engine = Engine::bundled().unwrap();
+    assert!(
+        engine.encoder().overlap_detector().is_some(),
+        "the bundled encoder ships a detector"
+    );
+    let vp = household(&engine);
+    let off = Policy {
+        overlap_windows: 0,
+        ..Policy::default()
+    };
+    let analyze = |x: &[f32]| {
+        screen::analyze_samples(&engine, x, &Policy::default(), std::path::Path::new("clip"))
+            .unwrap()
+            .0
+    };
+    for n in ["librivox-sas01_2.wav", "librivox-sas01_5.wav"] {
+        let a = analyze(&load(n));
+        assert!(a.overlap.iter().all(|m| *m < 0.0), "{n}: {:?}", a.overlap);
+    }
+    for stranger in ["arctic-awb_1.wav", "arctic-slt_1.wav"] {
+        for gain_db in [0.0, -6.0] {
+            let (mix, t0, t1) = overlapped(stranger, gain_db);
+            let v = screen(&engine, &vp, mix.clone());
+            let v_off = screen_with(&engine, &vp, mix.clone(), &off);
+            let a = analyze(&mix);
+            let flagged = a.overlap.iter().filter(|m| **m > 0.0).count();
+            println!(
+                "{stranger} at {gain_db} dB over {t0:.2}-{t1:.2} s: {:?} {:?}; rule off: {:?} {:?}; windows flagged {flagged} of {}",
+                v.decision,
+                v.reasons,
+                v_off.decision,
+                v_off.reasons,
+                a.overlap.len()
+            );
+            for s in &v.spans {
+                println!("   {:6.2}-{:6.2} {} {:?}", s.start_s, s.end_s, s.label, s.score);
+            }
+            assert_ne!(v.decision, Decision::Pass, "{v:#?}");
+        }
+    }
+}

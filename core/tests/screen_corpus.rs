@@ -520,7 +520,9 @@ fn corpus_mixtures_redact_their_strangers() {
 }
 
 /// A stranger talking over a member (at 0 and -6 dB relative to the member's
-/// level): documents how much of the overlapped stretch is redacted or held.
+/// level): the overlapped stretch must not pass as member speech. The
+/// strangers are speakers the overlap detector was not trained on (it was
+/// trained on the single-clip speakers, `models/ge2e/train_overlap.py`).
 #[test]
 fn overlapped_speech_is_not_released_as_member_speech() {
     let Some(d) = data() else { return };
@@ -539,7 +541,12 @@ fn overlapped_speech_is_not_released_as_member_speech() {
         let strangers: Vec<&Clip> = d
             .clips
             .iter()
-            .filter(|c| !h.contains(&c.speaker) && !c.speaker.starts_with("fsdd-") && c.duration_s >= 3.0)
+            .filter(|c| {
+                !h.contains(&c.speaker)
+                    && !c.speaker.starts_with("fsdd-")
+                    && c.role != "stranger-single-clip"
+                    && c.duration_s >= 3.0
+            })
             .collect();
         if held_out.is_empty() {
             continue;
@@ -581,8 +588,12 @@ fn overlapped_speech_is_not_released_as_member_speech() {
                 at as f64 / 16e3,
                 (at + s.len()) as f64 / 16e3
             );
-            for w in &v.windows {
-                println!("   w {:6.2}-{:6.2} {:.3}", w.start_s, w.end_s, w.score);
+            for (k, w) in v.windows.iter().enumerate() {
+                let margin = a.overlap.get(k).copied().unwrap_or(f32::NAN);
+                println!(
+                    "   w {:6.2}-{:6.2} {:.3} overlap margin {margin:+.2}",
+                    w.start_s, w.end_s, w.score
+                );
             }
             passed.push(format!("{i} ({gain_db} dB)"));
         }
@@ -590,15 +601,15 @@ fn overlapped_speech_is_not_released_as_member_speech() {
     println!("overlap outcomes: {outcomes:?}");
     println!("overlapped time redacted or held: {:.1}%", 100.0 * cut_total / n_total);
     println!("passed as member speech: {passed:?}");
-    // Known gap (README, "Screening"): a quieter stranger under a member can
-    // stay above the dip threshold; a stricter dip rule catches every one of
-    // these but holds 15-19 % of member clips.
+    // Known gap (README, "Overlapped speech"): the overlap detector, at 1 in
+    // 1,000 single-voice windows, still misses two of these at -6 dB (4 pass
+    // without it, 75 % of the overlapped time cut).
     assert!(
-        cut_total / n_total >= 0.7,
+        cut_total / n_total >= 0.8,
         "overlapped time redacted or held {}",
         cut_total / n_total
     );
-    assert!(passed.len() <= 4, "{} overlaps passed", passed.len());
+    assert!(passed.len() <= 2, "{} overlaps passed", passed.len());
 }
 
 /// Digits speakers (single spoken digits, well under 1 s of speech each):

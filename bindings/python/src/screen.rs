@@ -57,6 +57,10 @@ pub struct Policy {
     /// Consecutive low windows that make a dip (default 3).
     #[pyo3(get, set)]
     dip_windows: u32,
+    /// Consecutive windows the overlap detector flags that make a span of
+    /// overlapped speech, labelled `other` (default 2; 0 turns the rule off).
+    #[pyo3(get, set)]
+    overlap_windows: u32,
     /// Scoring window, seconds of speech (default 1.6).
     #[pyo3(get, set)]
     window_s: f64,
@@ -147,6 +151,7 @@ impl Policy {
             window_reject: Threshold(narrow(self.window_reject)),
             dip_below: Threshold(narrow(self.dip_below)),
             dip_windows: self.dip_windows,
+            overlap_windows: self.overlap_windows,
             window_s: narrow(self.window_s),
             hop_s: narrow(self.hop_s),
             min_speech_s: narrow(self.min_speech_s),
@@ -164,7 +169,8 @@ impl Policy {
     #[pyo3(signature = (
         *, on_other = "redact", on_uncertain = "hold", on_no_speech = "pass", fill = "silence",
         fill_level_dbfs = None, fade_ms = None, accept = None, reject = None, window_accept = None,
-        window_reject = None, dip_below = None, dip_windows = None, window_s = None, hop_s = None,
+        window_reject = None, dip_below = None, dip_windows = None, overlap_windows = None, window_s = None,
+        hop_s = None,
         min_speech_s = None, min_span_s = None, margin_s = None
     ))]
     #[allow(clippy::too_many_arguments)]
@@ -181,6 +187,7 @@ impl Policy {
         window_reject: Option<f64>,
         dip_below: Option<f64>,
         dip_windows: Option<u32>,
+        overlap_windows: Option<u32>,
         window_s: Option<f64>,
         hop_s: Option<f64>,
         min_speech_s: Option<f64>,
@@ -201,6 +208,7 @@ impl Policy {
             window_reject: window_reject.unwrap_or(wide(d.window_reject.0)),
             dip_below: dip_below.unwrap_or(wide(d.dip_below.0)),
             dip_windows: dip_windows.unwrap_or(d.dip_windows),
+            overlap_windows: overlap_windows.unwrap_or(d.overlap_windows),
             window_s: window_s.unwrap_or(wide(d.window_s)),
             hop_s: hop_s.unwrap_or(wide(d.hop_s)),
             min_speech_s: min_speech_s.unwrap_or(wide(d.min_speech_s)),
@@ -255,6 +263,7 @@ impl Policy {
         d.set_item("window_reject", self.window_reject)?;
         d.set_item("dip_below", self.dip_below)?;
         d.set_item("dip_windows", self.dip_windows)?;
+        d.set_item("overlap_windows", self.overlap_windows)?;
         d.set_item("window_s", self.window_s)?;
         d.set_item("hop_s", self.hop_s)?;
         d.set_item("min_speech_s", self.min_speech_s)?;

@@ -159,6 +159,7 @@ def test_policy() -> None:
     assert (p.on_other, p.on_uncertain, p.on_no_speech, p.fill) == ("redact", "hold", "pass", "silence")
     assert (p.accept, p.reject, p.window_s) == pytest.approx((0.83, 0.70, 1.6))
     assert vg.Policy(**p.to_dict()) == p  # type: ignore[arg-type]
+    assert p.overlap_windows == 2 and vg.Policy(overlap_windows=0).to_dict()["overlap_windows"] == 0
     p.accept = 0.9
     assert p != vg.Policy() and "accept=0.9" in repr(p)
     p.reject = 0.95

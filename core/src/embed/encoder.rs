@@ -2,7 +2,7 @@
 
 use super::native::{NativeEncoder, NativeScratch};
 use super::partials::partial_frame_ranges;
-use super::Embedding;
+use super::{Embedding, OverlapDetector};
 use crate::dsp::{FrontEnd, FrontEndState};
 use crate::error::{Error, Result};
 use crate::model::{parse_onnx_with_proto, EncoderManifest, ModelFiles};
@@ -44,6 +44,7 @@ pub struct SpeakerEncoder {
     /// The native path's weights, when the graph is the known GE2E encoder.
     native: Option<Arc<NativeEncoder>>,
     backend: Backend,
+    overlap: Option<Arc<OverlapDetector>>,
 }
 
 impl std::fmt::Debug for SpeakerEncoder {
@@ -134,6 +135,14 @@ impl SpeakerEncoder {
         } else {
             Backend::Tract
         };
+        let overlap = files
+            .overlap
+            .as_deref()
+            .map(|text| {
+                let path = files.origin.join(super::OVERLAP_FILE);
+                OverlapDetector::parse(text, &path, &manifest.sha256, manifest.output.dim).map(Arc::new)
+            })
+            .transpose()?;
         let enc = SpeakerEncoder {
             manifest,
             id,
@@ -142,6 +151,7 @@ impl SpeakerEncoder {
             plans: Mutex::new(HashMap::new()),
             native,
             backend,
+            overlap,
         };
         // Plan once now: this checks the output facts and surfaces errors at load time.
         let plan = enc.plan(1, enc.manifest.partials.window_frames)?;
@@ -159,6 +169,14 @@ impl SpeakerEncoder {
             });
         }
         Ok(enc)
+    }
+
+    /// The overlapped-speech detector trained for this encoder
+    /// (`overlap.json` beside its manifest; the bundled encoder has one), or
+    /// `None`: screening then has no overlap rule.
+    #[must_use]
+    pub fn overlap_detector(&self) -> Option<&OverlapDetector> {
+        self.overlap.as_deref()
     }
 
     /// Which backend runs the graph.

@@ -3,9 +3,11 @@
 mod embedding;
 mod encoder;
 mod native;
+mod overlap;
 mod partials;
 
 pub use embedding::Embedding;
 pub use encoder::{Backend, EncoderState, SpeakerEncoder, MAX_BATCH};
 pub use native::NativeScratch;
+pub use overlap::{OverlapDetector, OVERLAP_FILE};
 pub use partials::partial_frame_ranges;

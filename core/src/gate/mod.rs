@@ -39,8 +39,8 @@ use crate::embed::{Embedding, EncoderState};
 use crate::error::{Error, Result};
 use crate::pipeline::Engine;
 use crate::screen::{
-    decide, fade_weight, window_ranges, Analysis, Decision, Embedder, FillGen, Label, OnNoSpeech, OnOther, OnUncertain,
-    Policy, SpeechMap, Verdict, Voiceprint, WindowEmbedding,
+    decide, fade_weight, overlap_margins, window_ranges, Analysis, Decision, Embedder, FillGen, Label, OnNoSpeech,
+    OnOther, OnUncertain, Policy, SpeechMap, Verdict, Voiceprint, WindowEmbedding,
 };
 use crate::vad::Vad;
 use crate::voiceprint::{Member, VoiceprintStore};
@@ -822,15 +822,17 @@ impl StreamingGate {
         };
         let ranges = window_ranges(t1 - t0, self.window, self.hop);
         let verdict = embedder.embed(&ranges).and_then(|embeddings| {
+            let windows: Vec<WindowEmbedding> = ranges
+                .into_iter()
+                .zip(embeddings)
+                .map(|(range, embedding)| WindowEmbedding { range, embedding })
+                .collect();
             let analysis = Analysis {
                 map: map.clone(),
                 window: self.window,
                 hop: self.hop,
-                windows: ranges
-                    .into_iter()
-                    .zip(embeddings)
-                    .map(|(range, embedding)| WindowEmbedding { range, embedding })
-                    .collect(),
+                overlap: overlap_margins(plan.engine.encoder().overlap_detector(), &windows),
+                windows,
             };
             decide(&analysis, &voiceprints, &plan.stream_policy, &mut embedder)
         });

@@ -17,6 +17,9 @@ pub struct ModelFiles {
     pub manifest: String,
     /// The ONNX file's bytes.
     pub onnx: std::borrow::Cow<'static, [u8]>,
+    /// An encoder's overlapped-speech detector (`overlap.json` beside the
+    /// manifest), if there is one.
+    pub overlap: Option<std::borrow::Cow<'static, str>>,
 }
 
 impl ModelFiles {
@@ -47,10 +50,17 @@ impl ModelFiles {
         }
         let opath = dir.join(file);
         let onnx = std::fs::read(&opath).map_err(|e| Error::io("read", &opath, e))?;
+        let overlap_path = dir.join(crate::embed::OVERLAP_FILE);
+        let overlap = match std::fs::read_to_string(&overlap_path) {
+            Ok(text) => Some(text.into()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io("read", &overlap_path, e)),
+        };
         Ok(ModelFiles {
             origin: dir.to_path_buf(),
             manifest,
             onnx: onnx.into(),
+            overlap,
         })
     }
 
@@ -81,6 +91,9 @@ pub fn bundled_encoder() -> ModelFiles {
         origin: PathBuf::from("<bundled:ge2e>"),
         manifest: include_str!("../../../models/ge2e/manifest.toml").to_string(),
         onnx: std::borrow::Cow::Borrowed(include_bytes!("../../../models/ge2e/encoder.onnx")),
+        overlap: Some(std::borrow::Cow::Borrowed(include_str!(
+            "../../../models/ge2e/overlap.json"
+        ))),
     }
 }
 
@@ -92,6 +105,7 @@ pub fn bundled_vad() -> ModelFiles {
         origin: PathBuf::from("<bundled:silero_vad>"),
         manifest: include_str!("../../../models/silero_vad/manifest.toml").to_string(),
         onnx: std::borrow::Cow::Borrowed(include_bytes!("../../../models/silero_vad/silero_vad.onnx")),
+        overlap: None,
     }
 }
 

@@ -3,7 +3,7 @@
 //! clip and the model, so it can be cached by (model sha256, clip sha256) and
 //! scored against any household with [`decide`](super::decide).
 
-use crate::embed::{EncoderState, SpeakerEncoder};
+use crate::embed::{EncoderState, OverlapDetector, SpeakerEncoder};
 use crate::error::{Error, Result};
 use crate::units::{Db, SampleRate};
 use crate::Embedding;
@@ -105,6 +105,18 @@ pub struct Analysis {
     /// Windows over the timeline every `hop` samples (the last may be shorter);
     /// empty when there is no speech.
     pub windows: Vec<WindowEmbedding>,
+    /// Per window, the encoder's overlapped-speech detector's margin (above
+    /// 0: two voices at once; [`overlap_margins`]); empty when the encoder
+    /// has no detector, which turns the policy's overlap rule off.
+    pub overlap: Vec<f32>,
+}
+
+/// The overlap margin of each window under `detector` (empty without one).
+#[must_use]
+pub fn overlap_margins(detector: Option<&OverlapDetector>, windows: &[WindowEmbedding]) -> Vec<f32> {
+    detector.map_or_else(Vec::new, |d| {
+        windows.iter().map(|w| d.margin(w.embedding.as_slice())).collect()
+    })
 }
 
 /// Embeds timeline ranges on demand (boundary refinement, short spans).

@@ -55,6 +55,9 @@ enum Class {
     /// A run of windows scoring low for everyone without being clearly
     /// someone else's: a similar voice, or a member on a bad stretch.
     Dip,
+    /// A run of windows the overlap detector flags: two voices at once,
+    /// which a member's voice can dominate in the embedding.
+    Overlap,
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f32 {
@@ -167,6 +170,27 @@ pub fn decide(
         }
         k = j;
     }
+    // Overlapped speech: runs of `overlap_windows` or more windows the
+    // encoder's detector flags (unless they are confidently someone else's).
+    let overlap_len = usize::try_from(policy.overlap_windows).unwrap_or(usize::MAX);
+    if overlap_len > 0 && analysis.overlap.len() == classes.len() {
+        let mut k = 0;
+        while k < classes.len() {
+            let flagged = |j: usize| classes[j] != Class::Other && analysis.overlap[j] > 0.0;
+            if !flagged(k) {
+                k += 1;
+                continue;
+            }
+            let mut j = k;
+            while j < classes.len() && flagged(j) {
+                j += 1;
+            }
+            if j - k >= overlap_len {
+                classes[k..j].fill(Class::Overlap);
+            }
+            k = j;
+        }
+    }
     let windows = window_scores(analysis, &scored, members);
 
     // 2. Boundaries between consecutive confident windows of different classes.
@@ -228,7 +252,9 @@ pub fn decide(
     for (i, (range, class)) in raw.iter().enumerate() {
         let e = span_embedding(analysis, range, embedder)?;
         let (m, s) = best(e.as_slice(), members);
-        let label = if *class == Class::Other {
+        let label = if *class == Class::Other || *class == Class::Overlap {
+            // Overlap: another voice is there, whatever the member's voice
+            // does to the mean; redacted with it (it cannot be separated).
             Label::Other
         } else if range.end - range.start < min_span {
             // Too short to verify alone: joins one member's speech around it
@@ -247,7 +273,7 @@ pub fn decide(
             match classify(m, s, policy.accept.0, policy.reject.0) {
                 Class::Member(m) => Label::Member(members[m].name.to_owned()),
                 Class::Other => Label::Other,
-                Class::Uncertain | Class::Dip => Label::Uncertain,
+                Class::Uncertain | Class::Dip | Class::Overlap => Label::Uncertain,
             }
         };
         labelled.push((range.clone(), label, Some(s)));
@@ -424,7 +450,7 @@ fn best_candidate(
                 let v = members[m].vector;
                 sign * (dot(left.as_slice(), v) - dot(right.as_slice(), v))
             }
-            Class::Other | Class::Uncertain | Class::Dip => 0.0,
+            Class::Other | Class::Uncertain | Class::Dip | Class::Overlap => 0.0,
         };
         side(a, 1.0) + side(b, -1.0)
     };

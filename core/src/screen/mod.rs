@@ -17,7 +17,7 @@ mod redact;
 mod report;
 mod verdict;
 
-pub use analysis::{window_ranges, Analysis, Embedder, SpeechAudio, SpeechMap, WindowEmbedding};
+pub use analysis::{overlap_margins, window_ranges, Analysis, Embedder, SpeechAudio, SpeechMap, WindowEmbedding};
 pub use decide::{decide, Voiceprint, SEARCH_COARSE_S, SEARCH_STEP_S, SNAP_S, SNAP_SAFE_S};
 pub use file::{output_path, screen_file, write_bytes_atomic, OutputOptions};
 pub use policy::{Fill, OnNoSpeech, OnOther, OnUncertain, Policy};
@@ -85,12 +85,14 @@ pub fn analyze_samples(
     let mut speech = SpeechAudio::new(engine.encoder().clone(), &leveled, &map, engine.speech_level())?;
     let (window, hop) = window_hop(engine, policy);
     let windows = speech.windows(window, hop)?;
+    let overlap = overlap_margins(engine.encoder().overlap_detector(), &windows);
     Ok((
         Analysis {
             map,
             window,
             hop,
             windows,
+            overlap,
         },
         speech,
     ))

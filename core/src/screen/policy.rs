@@ -99,6 +99,13 @@ pub struct Policy {
     pub dip_below: Threshold,
     /// Consecutive low windows that make a dip (default 3, about 2.4 s).
     pub dip_windows: u32,
+    /// Consecutive windows the encoder's overlapped-speech detector flags
+    /// that make a span of overlapped speech (two voices at once), labelled
+    /// `other` however well a member's voice in it scores: the other voice
+    /// is redacted with the member's over that span (default 2, 0.8 s of
+    /// hop; 0 turns the rule off; without a detector it is off).
+    #[serde(default = "default_overlap_windows")]
+    pub overlap_windows: u32,
     /// Scoring window, in seconds of speech (default 1.6: one GE2E partial).
     pub window_s: f32,
     /// Hop between scoring windows, in seconds (default 0.4).
@@ -118,6 +125,10 @@ pub struct Policy {
     pub margin_s: f32,
 }
 
+fn default_overlap_windows() -> u32 {
+    Policy::default().overlap_windows
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Policy {
@@ -132,6 +143,7 @@ impl Default for Policy {
             window_reject: Threshold(0.66),
             dip_below: Threshold(0.77),
             dip_windows: 3,
+            overlap_windows: 2,
             window_s: 1.6,
             hop_s: 0.4,
             min_speech_s: 1.0,

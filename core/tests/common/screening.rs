@@ -112,6 +112,7 @@ fn decode(b: &[u8]) -> Option<Analysis> {
         window,
         hop,
         windows,
+        overlap: Vec::new(),
     })
 }
 
@@ -119,7 +120,9 @@ fn decode(b: &[u8]) -> Option<Analysis> {
 pub fn analysis(engine: &Engine, policy: &Policy, samples: &[f32]) -> Analysis {
     let dir = cache_dir();
     let file = dir.join(format!("{}.bin", key(engine, policy, samples)));
-    if let Some(a) = std::fs::read(&file).ok().and_then(|b| decode(&b)) {
+    if let Some(mut a) = std::fs::read(&file).ok().and_then(|b| decode(&b)) {
+        // The cache holds embeddings; the detector's margins follow from them.
+        a.overlap = screen::overlap_margins(engine.encoder().overlap_detector(), &a.windows);
         return a;
     }
     let audio = AudioBuf::new(samples.to_vec(), SampleRate(16_000));

@@ -91,6 +91,7 @@ class Policy:
     window_reject: float
     dip_below: float
     dip_windows: int
+    overlap_windows: int
     window_s: float
     hop_s: float
     min_speech_s: float
@@ -112,6 +113,7 @@ class Policy:
         window_reject: Optional[float] = None,
         dip_below: Optional[float] = None,
         dip_windows: Optional[int] = None,
+        overlap_windows: Optional[int] = None,
         window_s: Optional[float] = None,
         hop_s: Optional[float] = None,
         min_speech_s: Optional[float] = None,
