@@ -6,6 +6,6 @@ mod native;
 mod partials;
 
 pub use embedding::Embedding;
-pub use encoder::{Backend, EncoderState, SpeakerEncoder, MAX_BATCH};
+pub use encoder::{Backend, EncoderState, Precision, SpeakerEncoder, MAX_BATCH};
 pub use native::NativeScratch;
 pub use partials::partial_frame_ranges;
