@@ -5,7 +5,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use voiceguard::dsp::{FbankConfig, FbankPlan, MelConfig, MelPlan};
-use voiceguard::embed::Backend;
+use voiceguard::embed::{Backend, Precision};
 use voiceguard::SpeakerEncoder;
 
 fn frontend(c: &mut Criterion) {
@@ -35,10 +35,29 @@ fn embedding(c: &mut Criterion) {
     };
     let mut g = c.benchmark_group("embed");
     g.sample_size(10);
-    // Both backends in the same run: the native LSTM (default) and tract.
-    for (suffix, backend) in [("", Backend::Native), ("_tract", Backend::Tract)] {
+    // All backends and precisions in the same run: the native LSTM in f32
+    // (default) and in bf16 (AVX-512 BF16 CPUs only), and tract.
+    let variants = [
+        ("", Backend::Native, Precision::F32),
+        ("_bf16", Backend::Native, Precision::Bf16),
+        ("_bf16_recurrent", Backend::Native, Precision::Bf16Recurrent),
+        ("_tract", Backend::Tract, Precision::F32),
+    ];
+    // 32 partials (MAX_BATCH, one model run): the shortest speech that gives them.
+    let long = voiceguard_benches::speech(30.0).and_then(|y| {
+        let enc = SpeakerEncoder::bundled().unwrap();
+        let n = (16_000..y.len())
+            .step_by(160)
+            .find(|&n| enc.partial_ranges(n).len() == 32)?;
+        Some(y[..n].to_vec())
+    });
+    for (suffix, backend, precision) in variants {
         let mut enc = SpeakerEncoder::bundled().unwrap();
         enc.set_backend(backend).unwrap();
+        if enc.set_precision(precision) != precision {
+            eprintln!("SKIPPED: embed/*{suffix}: this CPU has no AVX-512 BF16");
+            continue;
+        }
         g.throughput(Throughput::Elements(x.len() as u64));
         g.bench_function(format!("utterance_10s{suffix}"), |b| {
             b.iter(|| enc.embed_utterance(black_box(&x)).unwrap())
@@ -47,6 +66,12 @@ fn embedding(c: &mut Criterion) {
         g.bench_function(format!("one_partial_1.6s{suffix}"), |b| {
             b.iter(|| enc.embed_utterance(black_box(&x[..25_600])).unwrap())
         });
+        if let (Some(y), Backend::Native) = (&long, backend) {
+            g.throughput(Throughput::Elements(y.len() as u64));
+            g.bench_function(format!("32_partials{suffix}"), |b| {
+                b.iter(|| enc.embed_utterance(black_box(y)).unwrap())
+            });
+        }
     }
     g.finish();
 }

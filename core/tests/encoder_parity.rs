@@ -4,7 +4,7 @@
 
 mod common;
 
-use voiceguard::embed::Backend;
+use voiceguard::embed::{Backend, Precision};
 use voiceguard::SpeakerEncoder;
 
 #[test]
@@ -112,6 +112,51 @@ fn native_and_tract_agree_on_real_partials() {
     );
     assert!(ranges.len() >= 7, "the clip should give at least 7 partials");
     assert!(worst <= 1e-5, "native vs tract: {worst:e}");
+}
+
+/// The bf16 precisions (AVX-512 BF16 CPUs only; elsewhere they fall back
+/// to f32) stay within the project's parity bound, cosine >= 0.999, of the
+/// f32 embeddings on real partials at every batch remainder of the kernel.
+#[test]
+fn bf16_partials_stay_within_the_parity_bound() {
+    let f32_enc = SpeakerEncoder::bundled().unwrap();
+    assert_eq!(f32_enc.precision(), Precision::F32);
+    let path = common::repo_root().join("examples/data/librivox-sas01_1.wav");
+    let x = voiceguard::audio::read_file(&path, &voiceguard::audio::Limits::default())
+        .unwrap()
+        .samples;
+    let ranges = f32_enc.partial_ranges(x.len());
+    let (n_feat, frames, dim) = (f32_enc.manifest().n_features(), ranges[0].len(), f32_enc.dim());
+    let total = ranges.last().unwrap().end;
+    let mut feats = vec![0.0f32; total * n_feat];
+    let mut st = f32_enc.frontend().make_state();
+    f32_enc
+        .frontend()
+        .process_frames_into(&x, total, &mut st, &mut feats)
+        .unwrap();
+    let batch_feats: Vec<f32> = ranges
+        .iter()
+        .flat_map(|r| feats[r.start * n_feat..r.end * n_feat].iter().copied())
+        .collect();
+    for precision in [Precision::Bf16, Precision::Bf16Recurrent, Precision::Bf16Input] {
+        let mut enc = SpeakerEncoder::bundled().unwrap();
+        let got = enc.set_precision(precision);
+        assert!(got == precision || got == Precision::F32);
+        assert_eq!(enc.precision(), got);
+        let mut worst = 1.0f32;
+        for batch in [1, 2, 3, 5, 6, 7, 13, 32] {
+            let batch = batch.min(ranges.len());
+            let input = &batch_feats[..batch * frames * n_feat];
+            let (mut a, mut b) = (vec![0.0; batch * dim], vec![0.0; batch * dim]);
+            f32_enc.run_features(input, batch, frames, &mut a).unwrap();
+            enc.run_features(input, batch, frames, &mut b).unwrap();
+            for (p, q) in a.chunks_exact(dim).zip(b.chunks_exact(dim)) {
+                worst = worst.min(p.iter().zip(q).map(|(u, v)| u * v).sum::<f32>());
+            }
+        }
+        println!("{precision:?} (in force: {got:?}): min cosine to f32 = {worst:.6}");
+        assert!(worst >= 0.999, "{precision:?}: cosine {worst}");
+    }
 }
 
 #[test]

@@ -2,14 +2,19 @@
 //!
 //! This crate holds the core's only `unsafe` code, and only for two things:
 //! calling `matrixmultiply::sgemm` (raw pointers and strides, checked here)
-//! and calling AVX2+FMA builds of the kernels after the CPU was checked at
-//! run time ([`Cpu::detect`]). Every kernel also has a portable build, which
-//! the tests compare against plain loops. All functions take slices and do
-//! not allocate.
+//! and calling AVX2+FMA or AVX-512 BF16 builds of the kernels after the CPU
+//! was checked at run time ([`Cpu::detect`], [`Bf16Cpu::detect`]). Every
+//! kernel also has a portable build, which the tests compare against plain
+//! loops. All kernels take slices and do not allocate (only the packing of
+//! weights at load does).
 //!
 //! Layouts: matrices are row-major `f32`; the LSTM gate order is ONNX's
 //! (input, output, forget, cell), each `hidden` wide, so a row of gates is
 //! `4 * hidden` values.
+
+mod bf16;
+
+pub use bf16::{bf16_from_f32, f32_from_bf16, matmul_bf16, Bf16Cpu, PackedBf16, BF16_PANEL};
 
 /// Columns per packed panel of a recurrent weight matrix (2 AVX2 registers).
 pub const PANEL: usize = 16;

@@ -7,7 +7,7 @@ mod overlap;
 mod partials;
 
 pub use embedding::Embedding;
-pub use encoder::{Backend, EncoderState, SpeakerEncoder, MAX_BATCH};
+pub use encoder::{Backend, EncoderState, Precision, SpeakerEncoder, MAX_BATCH};
 pub use native::NativeScratch;
 pub use overlap::{OverlapDetector, OVERLAP_FILE};
 pub use partials::partial_frame_ranges;

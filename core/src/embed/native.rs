@@ -10,11 +10,18 @@
 //! The result agrees with tract, onnxruntime and the float64 reference to
 //! better than 1e-6 (`core/tests/encoder_parity.rs`).
 //!
+//! With [`Precision`] other than `F32`, the input projection and/or the
+//! recurrent product run in bfloat16 on AVX-512 BF16 CPUs (weights packed to
+//! bf16 at [`NativeEncoder::set_precision`], activations rounded per product,
+//! sums and cell state in f32): about 3 significant digits per product, so
+//! embeddings move by a cosine of about 1e-4 (see `examples/bf16_parity.rs`).
+//!
 //! The graph is recognised by its node list and initializer names as written
 //! by `models/ge2e/convert.py`; any other graph runs through tract.
 
+use super::Precision;
 use tract_onnx::pb;
-use voiceguard_kernels::{cell_update, pack_recurrent, recurrent, sgemm, Cpu};
+use voiceguard_kernels::{cell_update, matmul_bf16, pack_recurrent, recurrent, sgemm, Bf16Cpu, Cpu, PackedBf16};
 
 /// Frames whose input projections are one GEMM: a whole Resemblyzer partial
 /// (160 frames). Measured against 16, 32 and 64 in one run: no chunk was
@@ -22,7 +29,7 @@ use voiceguard_kernels::{cell_update, pack_recurrent, recurrent, sgemm, Cpu};
 const CHUNK: usize = 160;
 
 /// One LSTM layer, gates in ONNX order (input, output, forget, cell).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Layer {
     /// Input features per frame.
     n_in: usize,
@@ -32,13 +39,21 @@ struct Layer {
     r_packed: Vec<f32>,
     /// `Wb + Rb` (`4H`).
     bias: Vec<f32>,
+    /// `W` in bf16, when the input projection runs in bf16.
+    w_bf16: Option<PackedBf16>,
+    /// `R` in bf16, when the recurrent product runs in bf16.
+    r_bf16: Option<PackedBf16>,
 }
 
 /// The encoder's weights, ready for [`NativeEncoder::run`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct NativeEncoder {
     /// The kernels' build for this CPU, detected once at load.
     cpu: Cpu,
+    /// The bf16 kernels' build for this CPU, detected once at load.
+    bf16_cpu: Bf16Cpu,
+    /// The precision in force (bf16 only on [`Bf16Cpu::Avx512Bf16`]).
+    precision: Precision,
     hidden: usize,
     layers: Vec<Layer>,
     /// Linear weight, `H x dim` row-major (input x output).
@@ -59,6 +74,8 @@ pub struct NativeScratch {
     seq: Vec<f32>,
     /// Cell state (`B x H`).
     c: Vec<f32>,
+    /// bf16 copy of the rows a bf16 product reads.
+    x_bf16: Vec<u16>,
 }
 
 fn ops_match(graph: &pb::GraphProto) -> bool {
@@ -154,6 +171,8 @@ impl NativeEncoder {
                 w_t: transpose(&w, 4 * h, n_in),
                 r_packed,
                 bias,
+                w_bf16: None,
+                r_bf16: None,
             });
             n_in = h;
         }
@@ -167,11 +186,52 @@ impl NativeEncoder {
         }
         Some(NativeEncoder {
             cpu: Cpu::detect(),
+            bf16_cpu: Bf16Cpu::detect(),
+            precision: Precision::F32,
             hidden,
             layers,
             linear_w,
             linear_b,
         })
+    }
+
+    /// Switches the precision of the LSTM's products, packing the bf16
+    /// weights it needs (and dropping those it does not). Without AVX-512
+    /// BF16 every precision falls back to [`Precision::F32`]. Returns the
+    /// precision in force.
+    pub(crate) fn set_precision(&mut self, precision: Precision) -> Precision {
+        let precision = if self.bf16_cpu == Bf16Cpu::Avx512Bf16 {
+            precision
+        } else {
+            Precision::F32
+        };
+        let (input, rec) = match precision {
+            Precision::F32 => (false, false),
+            Precision::Bf16 => (true, true),
+            Precision::Bf16Recurrent => (false, true),
+            Precision::Bf16Input => (true, false),
+        };
+        let h = self.hidden;
+        let g = 4 * h;
+        for layer in &mut self.layers {
+            let n_in = layer.n_in;
+            layer.w_bf16 = input.then(|| {
+                let w_t = &layer.w_t;
+                PackedBf16::new(g, n_in, |j, i| w_t[i * g + j])
+            });
+            layer.r_bf16 = rec.then(|| {
+                let r = &layer.r_packed;
+                let panel = voiceguard_kernels::PANEL;
+                PackedBf16::new(g, h, |j, i| r[((j / panel) * h + i) * panel + j % panel])
+            });
+        }
+        self.precision = precision;
+        precision
+    }
+
+    /// The precision in force.
+    pub(crate) fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// Runs `batch` feature matrices of `frames x n_features` (`features`,
@@ -193,7 +253,7 @@ impl NativeEncoder {
         s.gates.resize(CHUNK.min(frames) * batch * g, 0.0);
         s.seq.resize(rows * h, 0.0);
         s.c.resize(batch * h, 0.0);
-        let cpu = self.cpu;
+        let (cpu, bcpu) = (self.cpu, self.bf16_cpu);
         let (bh, bg) = (batch * h, batch * g);
         for (l, layer) in self.layers.iter().enumerate() {
             s.c[..bh].fill(0.0);
@@ -208,12 +268,25 @@ impl NativeEncoder {
                 } else {
                     &s.seq[t0 * bh..t1 * bh]
                 };
-                sgemm((t1 - t0) * batch, layer.n_in, g, x, &layer.w_t, gates);
+                if let Some(w) = &layer.w_bf16 {
+                    s.x_bf16.resize(s.x_bf16.len().max(w.scratch_len((t1 - t0) * batch)), 0);
+                    matmul_bf16(bcpu, x, &mut s.x_bf16, w, gates, false);
+                } else {
+                    sgemm((t1 - t0) * batch, layer.n_in, g, x, &layer.w_t, gates);
+                }
+                if let Some(r) = &layer.r_bf16 {
+                    s.x_bf16.resize(s.x_bf16.len().max(r.scratch_len(batch)), 0);
+                }
                 for t in t0..t1 {
                     let step = &mut gates[(t - t0) * bg..(t - t0 + 1) * bg];
                     let (done, now) = s.seq.split_at_mut(t * bh);
                     if t > 0 {
-                        recurrent(cpu, &done[(t - 1) * bh..], &layer.r_packed, h, step);
+                        let prev = &done[(t - 1) * bh..];
+                        if let Some(r) = &layer.r_bf16 {
+                            matmul_bf16(bcpu, prev, &mut s.x_bf16, r, step, true);
+                        } else {
+                            recurrent(cpu, prev, &layer.r_packed, h, step);
+                        }
                     }
                     cell_update(cpu, step, &layer.bias, &mut s.c[..bh], &mut now[..bh], h);
                 }
