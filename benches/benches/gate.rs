@@ -93,6 +93,33 @@ fn gate(c: &mut Criterion) {
             })
         });
     }
+    // The same with the encoder's bf16 products (AVX-512 BF16; F32 elsewhere).
+    let mut encoder = voiceguard::SpeakerEncoder::bundled().unwrap();
+    let precision = encoder.set_precision(voiceguard::embed::Precision::Bf16);
+    let engine_bf16 = Engine::new(
+        std::sync::Arc::new(encoder),
+        voiceguard::VadChoice::Silero(voiceguard::vad::SileroModel::bundled().unwrap()),
+        voiceguard::EngineConfig::default(),
+    )
+    .unwrap();
+    println!("bf16 rows run at precision {precision:?}");
+    g.bench_function("offline_screening_bf16", |b| {
+        b.iter(|| screen::screen_samples(&engine_bf16, black_box(&x), &vps, &policy, Path::new("bench")).unwrap())
+    });
+    let plan_bf16 = GatePlan::new(engine_bf16.clone(), members.clone(), policy, GateConfig::default()).unwrap();
+    let mut gate = StreamingGate::new(plan_bf16).unwrap();
+    g.bench_function("gate_push_10ms_bf16", |b| {
+        b.iter(|| {
+            gate.reset();
+            for ch in x.chunks(160) {
+                gate.push(black_box(ch));
+                gate.process().unwrap();
+                while gate.pull(&mut out) > 0 {}
+            }
+            gate.flush().unwrap();
+            while gate.pull(&mut out) > 0 {}
+        })
+    });
     g.finish();
 }
 

@@ -40,7 +40,6 @@ fn embedding(c: &mut Criterion) {
     let variants = [
         ("", Backend::Native, Precision::F32),
         ("_bf16", Backend::Native, Precision::Bf16),
-        ("_bf16_recurrent", Backend::Native, Precision::Bf16Recurrent),
         ("_tract", Backend::Tract, Precision::F32),
     ];
     // 32 partials (MAX_BATCH, one model run): the shortest speech that gives them.

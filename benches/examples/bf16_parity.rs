@@ -49,7 +49,7 @@ fn main() -> Res<()> {
         println!("SKIPPED: speech corpus not found (set VOICEGUARD_CORPUS)");
         return Ok(());
     };
-    let variants = [Precision::Bf16, Precision::Bf16Recurrent, Precision::Bf16Input];
+    let variants = [Precision::Bf16];
     let mut reference = SpeakerEncoder::bundled()?;
     reference.set_precision(Precision::F32);
     let mut encoders = Vec::new();

@@ -15,7 +15,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 use voiceguard::dsp::{FbankConfig, FbankPlan, MelConfig, MelPlan};
-use voiceguard::embed::{Backend, NativeScratch};
+use voiceguard::embed::{Backend, NativeScratch, Precision};
 use voiceguard::vad::{frame_probabilities, EnergyPreset, EnergyVad, SileroModel};
 use voiceguard::SpeakerEncoder;
 
@@ -132,10 +132,18 @@ fn main() -> Res<()> {
         w.flush()?;
     }
     let mut out = vec![0.0; batches.iter().map(|b| b.0).max().unwrap_or(1) * dim];
-    // The model on both backends: the native LSTM (default) and tract.
-    for (suffix, backend) in [("", Backend::Native), ("_tract", Backend::Tract)] {
+    // The model on both backends: the native LSTM (default), the native LSTM
+    // with bf16 products (AVX-512 BF16; f32 elsewhere) and tract.
+    for (suffix, backend, precision) in [
+        ("", Backend::Native, Precision::F32),
+        ("_bf16", Backend::Native, Precision::Bf16),
+        ("_tract", Backend::Tract, Precision::F32),
+    ] {
         let mut enc = SpeakerEncoder::bundled()?;
         enc.set_backend(backend)?;
+        if enc.set_precision(precision) != precision {
+            eprintln!("{suffix}: this CPU has no AVX-512 BF16; the row runs in f32");
+        }
         // Scratch reused across calls, as a session's arena is.
         let mut scratch = NativeScratch::default();
         let s = time(reps, || {

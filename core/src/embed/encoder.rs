@@ -39,12 +39,12 @@ pub enum Precision {
     /// f32 throughout: the default, within ~1e-6 of the reference.
     #[default]
     F32,
-    /// Both products with bf16 weights and activations, f32 sums and state.
+    /// Both products with bf16 weights and activations, f32 sums and state:
+    /// 1.6-1.9x faster, embeddings within a cosine of 1e-4 of `F32`'s
+    /// (measured: min 0.99993 over 2,661 corpus windows). Measured, not
+    /// kept: bf16 for only one of the two products (the same accuracy,
+    /// half the gain).
     Bf16,
-    /// Only the recurrent product in bf16.
-    Bf16Recurrent,
-    /// Only the input projection in bf16.
-    Bf16Input,
 }
 
 /// A loaded speaker encoder: manifest, front-end plan and the tract model,

@@ -10,8 +10,8 @@
 //! The result agrees with tract, onnxruntime and the float64 reference to
 //! better than 1e-6 (`core/tests/encoder_parity.rs`).
 //!
-//! With [`Precision`] other than `F32`, the input projection and/or the
-//! recurrent product run in bfloat16 on AVX-512 BF16 CPUs (weights packed to
+//! With [`Precision::Bf16`], the input projection and the recurrent
+//! product run in bfloat16 on AVX-512 BF16 CPUs (weights packed to
 //! bf16 at [`NativeEncoder::set_precision`], activations rounded per product,
 //! sums and cell state in f32): about 3 significant digits per product, so
 //! embeddings move by a cosine of about 1e-4 (see `examples/bf16_parity.rs`).
@@ -205,12 +205,8 @@ impl NativeEncoder {
         } else {
             Precision::F32
         };
-        let (input, rec) = match precision {
-            Precision::F32 => (false, false),
-            Precision::Bf16 => (true, true),
-            Precision::Bf16Recurrent => (false, true),
-            Precision::Bf16Input => (true, false),
-        };
+        let bf16 = precision == Precision::Bf16;
+        let (input, rec) = (bf16, bf16);
         let h = self.hidden;
         let g = 4 * h;
         for layer in &mut self.layers {

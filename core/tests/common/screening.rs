@@ -27,8 +27,9 @@ fn key(engine: &Engine, policy: &Policy, samples: &[f32]) -> String {
     h.update(engine.encoder().manifest().sha256.as_bytes());
     h.update(
         format!(
-            "{:?}|{:?}|{}|{}",
+            "{:?}|{:?}|{:?}|{}|{}",
             engine.encoder().backend(),
+            engine.encoder().precision(),
             engine.config(),
             policy.window_s,
             policy.hop_s
