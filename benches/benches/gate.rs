@@ -2,7 +2,9 @@
 //! 10 ms, 32 ms and 100 ms pushes (push, process, pull; flushed at the end;
 //! default config, deciding every 2 windows) and for 10 ms pushes deciding
 //! every window, against offline screening
-//! of the same 30 s of audio in the same run.
+//! of the same 30 s of audio in the same run; then offline screening and the
+//! gate in 10 ms pushes with the encoder's bf16 products (`Precision::Bf16`,
+//! f32 on CPUs without AVX-512 BF16).
 //! Throughput is in audio samples per second (divide by 16 000 for the
 //! real-time factor).
 

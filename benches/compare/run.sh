@@ -47,15 +47,19 @@ grep '"stage": "partials"' "$work/ours.jsonl" > "$work/partials.json"
     | tee "$work/peers.jsonl" >&2
 
 # Resemblyzer's Python pipeline (torch CPU) in a throw-away venv. The PyPI
-# torch wheel pulls gigabytes of CUDA libraries, so it is never installed by CI;
+# torch wheel pulls gigabytes of CUDA libraries, so it is never installed by CI
+# (setuptools < 81: webrtcvad, which resemblyzer imports, needs pkg_resources);
 # point RESEMBLYZER_VENV at an existing venv to reuse one.
+# SKIP_RESEMBLYZER=1 leaves this row out (for a quick run of the other rows).
 rvenv="${RESEMBLYZER_VENV:-$root/target/resemblyzer-venv}"
-if [[ ! -x "$rvenv/bin/python" ]] || ! "$rvenv/bin/python" -c "import resemblyzer, torch" 2>/dev/null; then
+if [[ -n "${SKIP_RESEMBLYZER:-}" ]]; then
+    echo "Resemblyzer end to end: SKIPPED (SKIP_RESEMBLYZER is set)" >&2
+elif [[ ! -x "$rvenv/bin/python" ]] || ! "$rvenv/bin/python" -c "import resemblyzer, torch" 2>/dev/null; then
     echo "installing resemblyzer 0.1.4 + torch (CPU use) into $rvenv ..." >&2
     { python3 -m venv "$rvenv" && "$rvenv/bin/pip" install -q --disable-pip-version-check \
-        resemblyzer==0.1.4 librosa==0.11.0 >&2; } || echo "Resemblyzer end to end: SKIPPED (could not install resemblyzer and torch into $rvenv)" >&2
+        resemblyzer==0.1.4 librosa==0.11.0 "setuptools<81" >&2; } || echo "Resemblyzer end to end: SKIPPED (could not install resemblyzer and torch into $rvenv)" >&2
 fi
-if "$rvenv/bin/python" -c "import resemblyzer, torch" 2>/dev/null; then
+if [[ -z "${SKIP_RESEMBLYZER:-}" ]] && "$rvenv/bin/python" -c "import resemblyzer, torch" 2>/dev/null; then
     "$rvenv/bin/python" "$here/resemblyzer_e2e.py" "$work/files.txt" "$reps" | tee -a "$work/peers.jsonl" >&2
 fi
 "$py" "$here/table.py" "$work/ours.jsonl" "$work/peers.jsonl"

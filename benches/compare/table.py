@@ -52,6 +52,9 @@ def main(ours_path, peers_path):
          per_hour(ours, "vad_energy"), per_hour(peers, "vad_webrtc")),
         ("end to end, 100 files", "Resemblyzer preprocess_wav + embed_utterance, torch CPU"
          " (vs Engine::embed_file)", per_hour(ours, "e2e_embed_files"), per_hour(peers, "e2e_embed_files")),
+        ("end to end, 100 files", "Resemblyzer preprocess_wav + embed_utterance, torch CPU"
+         " (vs Engine::embed_file, Precision::Bf16)", per_hour(ours, "e2e_embed_files_bf16"),
+         per_hour(peers, "e2e_embed_files")),
     ]
 
     def fmt(v):

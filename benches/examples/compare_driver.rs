@@ -208,6 +208,20 @@ fn main() -> Res<()> {
             Ok(())
         })?;
         report("e2e_embed_files", s, files_audio_s, reps);
+        let mut encoder = SpeakerEncoder::bundled()?;
+        encoder.set_precision(Precision::Bf16);
+        let engine = voiceguard::Engine::new(
+            std::sync::Arc::new(encoder),
+            voiceguard::VadChoice::Silero(SileroModel::bundled()?),
+            voiceguard::EngineConfig::default(),
+        )?;
+        let s = time(reps, || {
+            for f in &files {
+                std::hint::black_box(engine.embed_file(f)?);
+            }
+            Ok(())
+        })?;
+        report("e2e_embed_files_bf16", s, files_audio_s, reps);
     }
     Ok(())
 }

@@ -62,7 +62,14 @@ pub struct SpeakerEncoder {
     native: Option<Arc<NativeEncoder>>,
     backend: Backend,
     overlap: Option<Arc<OverlapDetector>>,
+    /// Scratch states [`SpeakerEncoder::embed_utterance`] reuses across
+    /// calls (at most [`STATE_POOL`]): a fresh one costs megabytes of page
+    /// faults per call.
+    pool: Mutex<Vec<EncoderState>>,
 }
+
+/// Scratch states an encoder keeps for [`SpeakerEncoder::embed_utterance`].
+const STATE_POOL: usize = 2;
 
 impl std::fmt::Debug for SpeakerEncoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -169,6 +176,7 @@ impl SpeakerEncoder {
             native,
             backend,
             overlap,
+            pool: Mutex::new(Vec::new()),
         };
         // Plan once now: this checks the output facts and surfaces errors at load time.
         let plan = enc.plan(1, enc.manifest.partials.window_frames)?;
@@ -503,9 +511,17 @@ impl SpeakerEncoder {
     /// [`Error::InvalidAudio`] if `samples` is empty or not finite;
     /// [`Error::Model`] if the runtime fails.
     pub fn embed_utterance(&self, samples: &[f32]) -> Result<Embedding> {
-        let mut st = self.make_state();
+        // A state from the pool (the lock is held only to take and return it).
+        let pooled = self.pool.lock().ok().and_then(|mut p| p.pop());
+        let mut st = pooled.unwrap_or_else(|| self.make_state());
         let mut out = vec![0.0; self.dim()];
-        self.embed_utterance_into(samples, &mut st, &mut out)?;
+        let result = self.embed_utterance_into(samples, &mut st, &mut out);
+        if let Ok(mut p) = self.pool.lock() {
+            if p.len() < STATE_POOL {
+                p.push(st);
+            }
+        }
+        result?;
         Embedding::normalized(out)
     }
 
