@@ -17,6 +17,7 @@ use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use voiceguard::embed::Precision;
 use voiceguard::vad::{EnergyPreset, SileroModel};
 use voiceguard::{Engine, EngineConfig, SpeakerEncoder, Threshold, VadChoice};
 
@@ -46,8 +47,21 @@ struct Cli {
     /// Which VAD finds speech.
     #[arg(long, global = true, value_enum, default_value_t = VadKind::Silero)]
     vad: VadKind,
+    /// Arithmetic of the encoder's LSTM products: f32 (default, the same on
+    /// every CPU) or bf16 (AVX-512 BF16 CPUs: 1.6-1.9x faster, embeddings
+    /// within cosine 1e-4; falls back to f32 with a note on other CPUs).
+    #[arg(long, global = true, value_enum, default_value_t = PrecisionKind::F32)]
+    precision: PrecisionKind,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PrecisionKind {
+    /// f32 throughout (default).
+    F32,
+    /// bfloat16 products, f32 sums (AVX-512 BF16).
+    Bf16,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -217,10 +231,13 @@ struct InfoJson {
 }
 
 fn engine(cli: &Cli) -> voiceguard::Result<Engine> {
-    let encoder = match &cli.model {
+    let mut encoder = match &cli.model {
         Some(dir) => SpeakerEncoder::from_dir(dir)?,
         None => SpeakerEncoder::bundled()?,
     };
+    if cli.precision == PrecisionKind::Bf16 && encoder.set_precision(Precision::Bf16) != Precision::Bf16 {
+        eprintln!("note: --precision bf16 needs AVX-512 BF16 and the native encoder; running in f32");
+    }
     let vad = match (cli.vad, &cli.vad_model) {
         (VadKind::Energy, _) => VadChoice::Energy(EnergyPreset::Normal),
         (VadKind::Silero, Some(dir)) => VadChoice::Silero(SileroModel::from_dir(dir)?),

@@ -226,3 +226,38 @@ fn model_dir_with_wrong_hash_is_refused_naming_both() {
     assert!(a.status.success());
     assert_eq!(json_of(&a.stdout)[0]["embedding"], json_of(&b.stdout)[0]["embedding"]);
 }
+
+/// `--precision bf16` embeds within a cosine of 1e-3 of f32 (bf16 products
+/// on AVX-512 BF16 CPUs; elsewhere f32 with a note on stderr).
+#[test]
+fn bf16_precision_embeds_as_f32_does() {
+    let d = demo();
+    let f = &d.values().next().unwrap()[0];
+    let embed = |precision: &str| {
+        let out = vg()
+            .args(["--precision", precision, "embed", "--json"])
+            .arg(f)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let doc = json_of(&out.stdout);
+        validate("embed.schema.json", &doc);
+        let e: Vec<f64> = doc[0]["embedding"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        (e, String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let (a, _) = embed("f32");
+    let (b, note) = embed("bf16");
+    let cos: f64 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+    println!("bf16 vs f32 cosine {cos:.6} {note}");
+    assert!(cos > 0.999, "{cos}");
+    vg().args(["--precision", "f16", "embed"])
+        .arg(f)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("f16"));
+}
