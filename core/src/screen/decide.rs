@@ -154,42 +154,14 @@ pub fn decide(
         .map(|&(m, s)| classify(m, s, policy.window_accept.0, policy.window_reject.0))
         .collect();
     let dip_len = usize::try_from(policy.dip_windows).unwrap_or(usize::MAX).max(1);
-    let mut k = 0;
-    while k < classes.len() {
-        let low = |j: usize| classes[j] != Class::Other && scored[j].1 < policy.dip_below.0;
-        if !low(k) {
-            k += 1;
-            continue;
-        }
-        let mut j = k;
-        while j < classes.len() && low(j) {
-            j += 1;
-        }
-        if j - k >= dip_len {
-            classes[k..j].fill(Class::Dip);
-        }
-        k = j;
-    }
+    let low: Vec<bool> = scored.iter().map(|&(_, s)| s < policy.dip_below.0).collect();
+    mark_runs(&mut classes, &low, dip_len, Class::Dip);
     // Overlapped speech: runs of `overlap_windows` or more windows the
     // encoder's detector flags (unless they are confidently someone else's).
     let overlap_len = usize::try_from(policy.overlap_windows).unwrap_or(usize::MAX);
     if overlap_len > 0 && analysis.overlap.len() == classes.len() {
-        let mut k = 0;
-        while k < classes.len() {
-            let flagged = |j: usize| classes[j] != Class::Other && analysis.overlap[j] > 0.0;
-            if !flagged(k) {
-                k += 1;
-                continue;
-            }
-            let mut j = k;
-            while j < classes.len() && flagged(j) {
-                j += 1;
-            }
-            if j - k >= overlap_len {
-                classes[k..j].fill(Class::Overlap);
-            }
-            k = j;
-        }
+        let flagged: Vec<bool> = analysis.overlap.iter().map(|&m| m > 0.0).collect();
+        mark_runs(&mut classes, &flagged, overlap_len, Class::Overlap);
     }
     let windows = window_scores(analysis, &scored, members);
 
@@ -340,6 +312,27 @@ pub fn decide(
         windows,
         redactions,
     })
+}
+
+/// Turns every run of at least `min_len` consecutive windows that are
+/// `flagged` and not confidently `other` into class `to`.
+fn mark_runs(classes: &mut [Class], flagged: &[bool], min_len: usize, to: Class) {
+    let hit = |classes: &[Class], j: usize| classes[j] != Class::Other && flagged[j];
+    let mut k = 0;
+    while k < classes.len() {
+        if !hit(classes, k) {
+            k += 1;
+            continue;
+        }
+        let mut j = k;
+        while j < classes.len() && hit(classes, j) {
+            j += 1;
+        }
+        if j - k >= min_len {
+            classes[k..j].fill(to);
+        }
+        k = j;
+    }
 }
 
 /// A held verdict that still shows where the speech is.
