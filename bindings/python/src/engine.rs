@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
+use voiceguard::embed::Precision;
 use voiceguard::screen::{self, Decision, Voiceprint};
 use voiceguard::vad::{EnergyPreset, SileroModel};
 use voiceguard::{EngineConfig, SampleRate, SpeakerEncoder, VadChoice};
@@ -86,9 +87,27 @@ impl Engine {
     /// `model_dir` / `vad_model_dir` name model directories (with a
     /// `manifest.toml`; a file that differs from its manifest raises
     /// `ModelMismatchError`). `vad="energy"` uses the pure-DSP energy VAD.
+    /// `precision="bf16"` runs the encoder's LSTM products in bfloat16 on
+    /// CPUs with AVX-512 BF16 (1.6-1.9x faster, embeddings within cosine
+    /// 1e-4 of f32; other CPUs run f32: see the `precision` property).
     #[new]
-    #[pyo3(signature = (model_dir = None, *, vad = "silero", vad_model_dir = None))]
-    fn new(py: Python<'_>, model_dir: Option<PathBuf>, vad: &str, vad_model_dir: Option<PathBuf>) -> PyResult<Self> {
+    #[pyo3(signature = (model_dir = None, *, vad = "silero", vad_model_dir = None, precision = "f32"))]
+    fn new(
+        py: Python<'_>,
+        model_dir: Option<PathBuf>,
+        vad: &str,
+        vad_model_dir: Option<PathBuf>,
+        precision: &str,
+    ) -> PyResult<Self> {
+        let precision = match precision {
+            "f32" => Precision::F32,
+            "bf16" => Precision::Bf16,
+            other => {
+                return Err(invalid_input(format!(
+                    "invalid precision: {other:?}; expected \"f32\" or \"bf16\""
+                )))
+            }
+        };
         if vad != "silero" && vad != "energy" {
             return Err(invalid_input(format!(
                 "invalid vad: {vad:?}; expected \"silero\" or \"energy\""
@@ -102,10 +121,11 @@ impl Engine {
         let energy = vad == "energy";
         let inner = py
             .detach(|| -> voiceguard::Result<voiceguard::Engine> {
-                let encoder = match &model_dir {
+                let mut encoder = match &model_dir {
                     Some(d) => SpeakerEncoder::from_dir(d)?,
                     None => SpeakerEncoder::bundled()?,
                 };
+                encoder.set_precision(precision);
                 let vad = if energy {
                     VadChoice::Energy(EnergyPreset::Normal)
                 } else {
@@ -149,6 +169,16 @@ impl Engine {
     #[getter]
     fn speech_dbfs(&self) -> Option<f32> {
         self.inner.speech_level().map(|d| d.0)
+    }
+
+    /// The encoder's precision in force: `"f32"`, or `"bf16"` when asked for
+    /// and the CPU has AVX-512 BF16.
+    #[getter]
+    fn precision(&self) -> &'static str {
+        match self.inner.encoder().precision() {
+            Precision::F32 => "f32",
+            Precision::Bf16 => "bf16",
+        }
     }
 
     /// `"speech"` (the default: each stretch of speech that one embedding

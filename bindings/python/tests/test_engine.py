@@ -139,3 +139,15 @@ def test_the_gil_is_released_while_embedding(engine: vg.Engine) -> None:
     )
     assert overlap > 0.25 * busy
     assert inside > 100
+
+
+def test_bf16_precision_embeds_as_f32_does(engine: vg.Engine) -> None:
+    assert engine.precision == "f32"
+    fast = vg.Engine(precision="bf16")
+    # bf16 where the CPU has AVX-512 BF16, f32 elsewhere.
+    assert fast.precision in ("bf16", "f32")
+    pcm, sr = read_int16(data("librivox-sas01_1.wav"))
+    cos = float(engine.embed(pcm, sr) @ fast.embed(pcm, sr))
+    assert cos > 0.999, cos
+    with pytest.raises(vg.InvalidInputError, match="precision"):
+        vg.Engine(precision="f16")  # type: ignore[arg-type]
