@@ -193,7 +193,6 @@ fn main() -> Res<()> {
             .filter(|l| !l.trim().is_empty())
             .map(PathBuf::from)
             .collect();
-        let engine = voiceguard::Engine::bundled()?;
         let mut files_audio_s = 0.0;
         for f in &files {
             let a = voiceguard::audio::read_file(f, &voiceguard::audio::Limits::default())?;
@@ -201,27 +200,25 @@ fn main() -> Res<()> {
             let secs = a.samples.len() as f64 / f64::from(a.rate.hz());
             files_audio_s += secs;
         }
-        let s = time(reps, || {
-            for f in &files {
-                std::hint::black_box(engine.embed_file(f)?);
-            }
-            Ok(())
-        })?;
-        report("e2e_embed_files", s, files_audio_s, reps);
-        let mut encoder = SpeakerEncoder::bundled()?;
-        encoder.set_precision(Precision::Bf16);
-        let engine = voiceguard::Engine::new(
-            std::sync::Arc::new(encoder),
-            voiceguard::VadChoice::Silero(SileroModel::bundled()?),
-            voiceguard::EngineConfig::default(),
-        )?;
-        let s = time(reps, || {
-            for f in &files {
-                std::hint::black_box(engine.embed_file(f)?);
-            }
-            Ok(())
-        })?;
-        report("e2e_embed_files_bf16", s, files_audio_s, reps);
+        for (stage, precision) in [
+            ("e2e_embed_files", Precision::F32),
+            ("e2e_embed_files_bf16", Precision::Bf16),
+        ] {
+            let mut encoder = SpeakerEncoder::bundled()?;
+            encoder.set_precision(precision);
+            let engine = voiceguard::Engine::new(
+                std::sync::Arc::new(encoder),
+                voiceguard::VadChoice::Silero(SileroModel::bundled()?),
+                voiceguard::EngineConfig::default(),
+            )?;
+            let s = time(reps, || {
+                for f in &files {
+                    std::hint::black_box(engine.embed_file(f)?);
+                }
+                Ok(())
+            })?;
+            report(stage, s, files_audio_s, reps);
+        }
     }
     Ok(())
 }

@@ -75,10 +75,11 @@ def rms(x):
     return float(np.sqrt(np.mean(x.astype(np.float64) ** 2)) + 1e-12)
 
 
-def mix(a, b, gain_db):
+def mix(a, b, gain_db, at=0):
+    """`b` under `a` from sample `at`, at `gain_db` relative to `a`'s RMS."""
     m = a.astype(np.float64).copy()
     g = rms(a) / rms(b) * 10 ** (gain_db / 20)
-    m[: len(b)] += g * b
+    m[at : at + len(b)] += g * b
     peak = np.abs(m).max()
     if peak > 1:
         m /= peak
@@ -113,12 +114,7 @@ def examples(engine, speech, names, seed):
             base = xa[: 6 * 16000]
             ins = xb[: int(2.5 * 16000)]
             at = len(base) // 2 - len(ins) // 2
-            m = base.astype(np.float64).copy()
-            g = rms(base) / rms(ins) * 10 ** (GAINS_DB[(i + 1) % 4] / 20)
-            m[at : at + len(ins)] += g * ins
-            if np.abs(m).max() > 1:
-                m /= np.abs(m).max()
-            times, e = windows(engine, m.astype(np.float32))
+            times, e = windows(engine, mix(base, ins, GAINS_DB[(i + 1) % 4], at))
             lo, hi = at / 16000, (at + len(ins)) / 16000
             frac = np.array(
                 [max(0.0, min(t1, hi) - max(t0, lo)) / max(t1 - t0, 1e-9) for t0, t1 in times]

@@ -39,10 +39,17 @@ struct Layer {
     r_packed: Vec<f32>,
     /// `Wb + Rb` (`4H`).
     bias: Vec<f32>,
-    /// `W` in bf16, when the input projection runs in bf16.
-    w_bf16: Option<PackedBf16>,
-    /// `R` in bf16, when the recurrent product runs in bf16.
-    r_bf16: Option<PackedBf16>,
+    /// `W` and `R` in bf16 under [`Precision::Bf16`].
+    bf16: Option<Bf16Weights>,
+}
+
+/// One layer's weights packed for the bf16 products.
+#[derive(Debug, Clone)]
+struct Bf16Weights {
+    /// `W` (input projection).
+    w: PackedBf16,
+    /// `R` (recurrent product).
+    r: PackedBf16,
 }
 
 /// The encoder's weights, ready for [`NativeEncoder::run`].
@@ -52,8 +59,6 @@ pub(crate) struct NativeEncoder {
     cpu: Cpu,
     /// The bf16 kernels' build for this CPU, detected once at load.
     bf16_cpu: Bf16Cpu,
-    /// The precision in force (bf16 only on [`Bf16Cpu::Avx512Bf16`]).
-    precision: Precision,
     hidden: usize,
     layers: Vec<Layer>,
     /// Linear weight, `H x dim` row-major (input x output).
@@ -171,8 +176,7 @@ impl NativeEncoder {
                 w_t: transpose(&w, 4 * h, n_in),
                 r_packed,
                 bias,
-                w_bf16: None,
-                r_bf16: None,
+                bf16: None,
             });
             n_in = h;
         }
@@ -187,7 +191,6 @@ impl NativeEncoder {
         Some(NativeEncoder {
             cpu: Cpu::detect(),
             bf16_cpu: Bf16Cpu::detect(),
-            precision: Precision::F32,
             hidden,
             layers,
             linear_w,
@@ -205,29 +208,26 @@ impl NativeEncoder {
         } else {
             Precision::F32
         };
-        let bf16 = precision == Precision::Bf16;
-        let (input, rec) = (bf16, bf16);
         let h = self.hidden;
         let g = 4 * h;
+        let panel = voiceguard_kernels::PANEL;
         for layer in &mut self.layers {
-            let n_in = layer.n_in;
-            layer.w_bf16 = input.then(|| {
-                let w_t = &layer.w_t;
-                PackedBf16::new(g, n_in, |j, i| w_t[i * g + j])
-            });
-            layer.r_bf16 = rec.then(|| {
-                let r = &layer.r_packed;
-                let panel = voiceguard_kernels::PANEL;
-                PackedBf16::new(g, h, |j, i| r[((j / panel) * h + i) * panel + j % panel])
+            let (n_in, w_t, r) = (layer.n_in, &layer.w_t, &layer.r_packed);
+            layer.bf16 = (precision == Precision::Bf16).then(|| Bf16Weights {
+                w: PackedBf16::new(g, n_in, |j, i| w_t[i * g + j]),
+                r: PackedBf16::new(g, h, |j, i| r[((j / panel) * h + i) * panel + j % panel]),
             });
         }
-        self.precision = precision;
-        precision
+        self.precision()
     }
 
-    /// The precision in force.
+    /// The precision in force: `Bf16` when the layers hold bf16 weights
+    /// ([`NativeEncoder::set_precision`] packs all of them or none).
     pub(crate) fn precision(&self) -> Precision {
-        self.precision
+        match self.layers.first().and_then(|l| l.bf16.as_ref()) {
+            Some(_) => Precision::Bf16,
+            None => Precision::F32,
+        }
     }
 
     /// Runs `batch` feature matrices of `frames x n_features` (`features`,
@@ -264,22 +264,20 @@ impl NativeEncoder {
                 } else {
                     &s.seq[t0 * bh..t1 * bh]
                 };
-                if let Some(w) = &layer.w_bf16 {
-                    s.x_bf16.resize(s.x_bf16.len().max(w.scratch_len((t1 - t0) * batch)), 0);
-                    matmul_bf16(bcpu, x, &mut s.x_bf16, w, gates, false);
+                if let Some(b) = &layer.bf16 {
+                    let need = b.w.scratch_len((t1 - t0) * batch).max(b.r.scratch_len(batch));
+                    s.x_bf16.resize(s.x_bf16.len().max(need), 0);
+                    matmul_bf16(bcpu, x, &mut s.x_bf16, &b.w, gates, false);
                 } else {
                     sgemm((t1 - t0) * batch, layer.n_in, g, x, &layer.w_t, gates);
-                }
-                if let Some(r) = &layer.r_bf16 {
-                    s.x_bf16.resize(s.x_bf16.len().max(r.scratch_len(batch)), 0);
                 }
                 for t in t0..t1 {
                     let step = &mut gates[(t - t0) * bg..(t - t0 + 1) * bg];
                     let (done, now) = s.seq.split_at_mut(t * bh);
                     if t > 0 {
                         let prev = &done[(t - 1) * bh..];
-                        if let Some(r) = &layer.r_bf16 {
-                            matmul_bf16(bcpu, prev, &mut s.x_bf16, r, step, true);
+                        if let Some(b) = &layer.bf16 {
+                            matmul_bf16(bcpu, prev, &mut s.x_bf16, &b.r, step, true);
                         } else {
                             recurrent(cpu, prev, &layer.r_packed, h, step);
                         }
